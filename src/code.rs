@@ -1,0 +1,216 @@
+//! The catalogue of stable codes: every finding kind and every input error has one, with a
+//! kebab-case name, a default severity, the lock's stop condition it belongs to, a one-line
+//! summary and a long explanation (`driftlock explain CODE`).
+//!
+//! Codes never change meaning and are never reused. `DL00xx` are inputs that could not be
+//! audited (exit 2); `DL01xx` partial execution state; `DL02xx` manual intervention; `DL03xx`
+//! governance and sequencing; `DL04xx` the clean-account check; `DL05xx` plan review;
+//! `DL06xx` audit trail and tooling; `DL07xx` exceptions and coverage.
+
+use serde::Serialize;
+
+/// How much a finding weighs. Only `error` closes the gate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+    Note,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Note => "note",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "error" | "deny" => Some(Severity::Error),
+            "warning" | "warn" => Some(Severity::Warning),
+            "note" | "allow" => Some(Severity::Note),
+            _ => None,
+        }
+    }
+}
+
+/// The execution sequencing lock's hard stop conditions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Condition {
+    /// A step with no locked plan, state or lock file behind it; an input that cannot be read.
+    MissingGovernanceArtifacts,
+    /// Resources that exist but were not created by the authorized sequence.
+    PartialExecutionState,
+    /// Changes made by hand.
+    ManualIntervention,
+    /// Changes made by tools not in the authorized record.
+    UndocumentedTooling,
+    /// A later phase ahead of an earlier one.
+    SequencingDeviation,
+    /// Anything but provider defaults before the first phase.
+    NonCleanAccount,
+}
+
+impl Condition {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Condition::MissingGovernanceArtifacts => "missing-governance-artifacts",
+            Condition::PartialExecutionState => "partial-execution-state",
+            Condition::ManualIntervention => "manual-intervention",
+            Condition::UndocumentedTooling => "undocumented-tooling",
+            Condition::SequencingDeviation => "sequencing-deviation",
+            Condition::NonCleanAccount => "non-clean-account",
+        }
+    }
+}
+
+/// One entry of the catalogue.
+#[derive(Debug, PartialEq, Eq)]
+pub struct CodeInfo {
+    /// `DL0101`.
+    pub code: &'static str,
+    /// The finding's `kind` (or the error's name): `tainted`.
+    pub name: &'static str,
+    /// Default severity; configuration may override it for findings.
+    pub severity: Severity,
+    pub condition: Condition,
+    /// One line, lower-case, no trailing period.
+    pub summary: &'static str,
+    /// Markdown: what it finds, why it blocks, an example, how to fix.
+    pub explain: &'static str,
+    /// True for inputs that could not be audited (exit 2), false for findings.
+    pub input_error: bool,
+}
+
+macro_rules! codes {
+    ($( $(#[$doc:meta])* $ident:ident = $code:literal, $name:literal, $sev:ident, $cond:ident, $input:literal, $summary:literal; )*) => {
+        $(
+            $(#[$doc])*
+            pub static $ident: CodeInfo = CodeInfo {
+                code: $code,
+                name: $name,
+                severity: Severity::$sev,
+                condition: Condition::$cond,
+                summary: $summary,
+                explain: include_str!(concat!("codes/", $code, ".md")),
+                input_error: $input,
+            };
+        )*
+        /// Every code, in code order.
+        pub static ALL: &[&CodeInfo] = &[$(&$ident),*];
+    };
+}
+
+codes! {
+    /// A path that cannot be read.
+    UNREADABLE = "DL0001", "input-unreadable", Error, MissingGovernanceArtifacts, true,
+        "an input path cannot be read";
+    /// An empty file.
+    EMPTY_INPUT = "DL0002", "input-empty", Error, MissingGovernanceArtifacts, true,
+        "an input file is empty";
+    /// Invalid or truncated JSON.
+    INVALID_JSON = "DL0003", "invalid-json", Error, MissingGovernanceArtifacts, true,
+        "an input is not valid JSON (or is truncated)";
+    /// Valid JSON with the wrong structure.
+    UNEXPECTED_SHAPE = "DL0004", "unexpected-shape", Error, MissingGovernanceArtifacts, true,
+        "an input is valid JSON but not shaped as its format requires";
+    /// Content driftlock cannot identify.
+    UNKNOWN_FORMAT = "DL0005", "unknown-format", Error, MissingGovernanceArtifacts, true,
+        "an input's format cannot be recognised";
+    /// State format version 3 or older, or newer than known.
+    UNSUPPORTED_STATE_VERSION = "DL0006", "unsupported-state-version", Error, MissingGovernanceArtifacts, true,
+        "a state file uses a format version driftlock does not read";
+    /// OpenTofu client-side encrypted state or plan.
+    ENCRYPTED_STATE = "DL0007", "encrypted-state", Error, MissingGovernanceArtifacts, true,
+        "a state or plan is encrypted with OpenTofu state encryption";
+    /// JSON output with an unknown `format_version` major.
+    UNSUPPORTED_FORMAT_VERSION = "DL0008", "unsupported-format-version", Error, MissingGovernanceArtifacts, true,
+        "a plan or show -json output has a format_version driftlock does not know";
+    /// A binary plan file instead of its JSON rendering.
+    BINARY_PLAN = "DL0009", "binary-plan", Error, MissingGovernanceArtifacts, true,
+        "a binary plan file was given instead of `terraform show -json PLANFILE`";
+    /// A file that looks like a state but is something else.
+    NOT_A_STATE = "DL0010", "not-a-state", Error, MissingGovernanceArtifacts, true,
+        "an input is a Terraform file that carries no state or plan (backend cache, UI stream)";
+    /// Nothing to audit.
+    NO_INPUTS = "DL0011", "no-inputs", Error, MissingGovernanceArtifacts, true,
+        "there is nothing to audit: no input given, or a directory holds no state";
+    /// Configuration that cannot be used.
+    INVALID_CONFIG = "DL0012", "invalid-config", Error, MissingGovernanceArtifacts, true,
+        "the driftlock configuration file is invalid";
+    /// Bytes that are not UTF-8, or a broken gzip stream.
+    BAD_ENCODING = "DL0013", "bad-encoding", Error, MissingGovernanceArtifacts, true,
+        "an input is not UTF-8 text or its compression is broken";
+
+    /// A tainted instance.
+    TAINTED = "DL0101", "tainted", Error, PartialExecutionState, false,
+        "a resource instance is tainted: its create or provisioning failed half way";
+    /// A deposed object.
+    DEPOSED = "DL0102", "deposed", Error, PartialExecutionState, false,
+        "a deposed object was left behind by a create_before_destroy replacement";
+    /// errored.tfstate or a stale lock.
+    INTERRUPTED_APPLY = "DL0103", "interrupted-apply", Error, PartialExecutionState, false,
+        "an apply was interrupted: errored.tfstate or a stale lock-info file was left behind";
+    /// A plan that errored or is incomplete.
+    PLAN_INCOMPLETE = "DL0104", "plan-incomplete", Error, PartialExecutionState, false,
+        "a plan errored or is incomplete, so it does not describe the whole change";
+
+    /// `resource_drift` in a plan.
+    PLAN_DRIFT = "DL0201", "plan-drift", Error, ManualIntervention, false,
+        "terraform saw a managed resource changed or deleted outside it";
+}
+
+/// Looks a code up by its code (`DL0101`, case-insensitive) or its name (`tainted`).
+pub fn lookup(query: &str) -> Option<&'static CodeInfo> {
+    ALL.iter()
+        .copied()
+        .find(|c| c.code.eq_ignore_ascii_case(query) || c.name == query)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn codes_and_names_are_unique_and_well_formed() {
+        let mut codes = HashSet::new();
+        let mut names = HashSet::new();
+        for c in ALL {
+            assert!(codes.insert(c.code), "duplicate code {}", c.code);
+            assert!(names.insert(c.name), "duplicate name {}", c.name);
+            assert!(c.code.len() == 6 && c.code.starts_with("DL"), "{}", c.code);
+            assert_eq!(c.input_error, c.code.starts_with("DL00"), "{}", c.code);
+            assert!(!c.summary.ends_with('.'), "{} summary ends with a period", c.code);
+            assert!(c.name.chars().all(|ch| ch.is_ascii_lowercase() || ch == '-'), "{}", c.name);
+        }
+    }
+
+    #[test]
+    fn every_code_has_a_full_explanation() {
+        for c in ALL {
+            assert!(c.explain.starts_with(&format!("# {} {}", c.code, c.name)), "{} heading", c.code);
+            for section in ["## What it finds", "## Why it blocks", "## How to fix"] {
+                assert!(c.explain.contains(section), "{} lacks {section}", c.code);
+            }
+        }
+    }
+
+    #[test]
+    fn codes_are_sorted() {
+        let mut sorted: Vec<_> = ALL.iter().map(|c| c.code).collect();
+        sorted.sort_unstable();
+        assert_eq!(sorted, ALL.iter().map(|c| c.code).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn lookup_by_code_or_name() {
+        assert_eq!(lookup("dl0101").map(|c| c.name), Some("tainted"));
+        assert_eq!(lookup("plan-drift").map(|c| c.code), Some("DL0201"));
+        assert!(lookup("DL9999").is_none());
+    }
+}

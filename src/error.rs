@@ -1,0 +1,252 @@
+//! Inputs that could not be audited: exit status 2, never a pass.
+//!
+//! An [`InputError`] is a miette diagnostic with a stable code from [`crate::code`], a help
+//! line, and, when the problem is inside a file, a labelled span into that file. The same data
+//! goes into the JSON report's `errors` array.
+
+use std::fmt;
+use std::sync::Arc;
+
+use miette::{Diagnostic, LabeledSpan, NamedSource, SourceCode};
+use serde::Serialize;
+
+pub use crate::code as codes;
+use crate::code::CodeInfo;
+use crate::source::{line_col, offset_of};
+
+/// An input that could not be audited.
+#[derive(Debug, Clone)]
+pub struct InputError {
+    pub code: &'static CodeInfo,
+    /// The input's display name (path, `<stdin>`, URL), or empty when not about one input.
+    pub file: String,
+    /// One sentence, lower-case start, no trailing period.
+    pub message: String,
+    pub help: Option<String>,
+    /// Byte offset and length of the offending span, with its label.
+    pub span: Option<(usize, usize, String)>,
+    /// The text the span points into (kept only for errors, to render the snippet).
+    pub text: Option<Arc<str>>,
+}
+
+/// The JSON form of an [`InputError`].
+#[derive(Debug, Clone, Serialize)]
+pub struct ErrorRecord {
+    pub code: &'static str,
+    pub kind: &'static str,
+    pub message: String,
+    pub help: Option<String>,
+    pub file: Option<String>,
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+}
+
+impl InputError {
+    pub fn new(code: &'static CodeInfo, file: impl Into<String>, message: impl Into<String>) -> Self {
+        debug_assert!(code.input_error);
+        InputError {
+            code,
+            file: file.into(),
+            message: message.into(),
+            help: None,
+            span: None,
+            text: None,
+        }
+    }
+
+    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    pub fn with_source_text(mut self, text: impl Into<Arc<str>>) -> Self {
+        self.text = Some(text.into());
+        self
+    }
+
+    pub fn with_span(mut self, offset: usize, len: usize, label: impl Into<String>) -> Self {
+        self.span = Some((offset, len, label.into()));
+        self
+    }
+
+    /// Line and column of the span, when there is one.
+    pub fn location(&self) -> Option<(usize, usize)> {
+        match (&self.span, &self.text) {
+            (Some((off, _, _)), Some(text)) => Some(line_col(text, *off)),
+            _ => None,
+        }
+    }
+
+    pub fn record(&self) -> ErrorRecord {
+        let loc = self.location();
+        ErrorRecord {
+            code: self.code.code,
+            kind: self.code.name,
+            message: self.message.clone(),
+            help: self.help.clone(),
+            file: (!self.file.is_empty()).then(|| self.file.clone()),
+            line: loc.map(|l| l.0),
+            column: loc.map(|l| l.1),
+        }
+    }
+
+    /// Builds the error for a serde_json failure while parsing `text` (or a part of it that
+    /// starts at byte `base` of the file's text).
+    pub fn from_json(file: &str, text: &str, base: usize, part: &str, err: &serde_json::Error) -> Self {
+        use serde_json::error::Category;
+        let reason = strip_location(&err.to_string());
+        let local = offset_of(part, err.line(), err.column());
+        let offset = (base + local).min(text.len());
+        let (code, message, help, label) = match err.classify() {
+            Category::Eof => (
+                &codes::INVALID_JSON,
+                format!("{file} ends in the middle of its JSON: the file looks truncated"),
+                "produce the file again and make sure the write completed (disk full, interrupted copy, size limit)",
+                "input ends here".to_owned(),
+            ),
+            Category::Syntax => (
+                &codes::INVALID_JSON,
+                format!("{file} is not valid JSON: {reason}"),
+                "produce the file again with the tool that writes it; hand-edited state is not audited",
+                reason.clone(),
+            ),
+            Category::Data => (
+                &codes::UNEXPECTED_SHAPE,
+                format!("{file} is not shaped as expected: {reason}"),
+                "pass the file exactly as terraform, tofu or the cloud CLI wrote it",
+                reason.clone(),
+            ),
+            Category::Io => (
+                &codes::UNREADABLE,
+                format!("cannot read {file}: {reason}"),
+                "make the input readable and run again",
+                reason.clone(),
+            ),
+        };
+        // Point at one character: serde reports the position just after the offending token.
+        let start = offset.saturating_sub(usize::from(offset > 0 && err.classify() != Category::Eof));
+        InputError::new(code, file, message)
+            .with_help(help)
+            .with_source_text(text)
+            .with_span(start, usize::from(start < text.len()), label)
+    }
+}
+
+/// serde_json appends " at line L column C" to its messages; the span says that already.
+fn strip_location(msg: &str) -> String {
+    match msg.rfind(" at line ") {
+        Some(i) => msg[..i].to_owned(),
+        None => msg.to_owned(),
+    }
+}
+
+impl fmt::Display for InputError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for InputError {}
+
+impl Diagnostic for InputError {
+    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        Some(Box::new(format!("{} {}", self.code.code, self.code.name)))
+    }
+
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(miette::Severity::Error)
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.help.as_ref().map(|h| Box::new(h) as Box<dyn fmt::Display>)
+    }
+
+    fn source_code(&self) -> Option<&dyn SourceCode> {
+        None
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        None
+    }
+}
+
+/// An [`InputError`] with its source attached, for rendering with a snippet.
+pub struct RenderedError<'a> {
+    pub error: &'a InputError,
+    pub source: Option<NamedSource<Arc<str>>>,
+}
+
+impl<'a> RenderedError<'a> {
+    pub fn new(error: &'a InputError) -> Self {
+        let source = error
+            .text
+            .as_ref()
+            .filter(|_| error.span.is_some())
+            .map(|t| NamedSource::new(error.file.clone(), t.clone()).with_language("json"));
+        RenderedError { error, source }
+    }
+}
+
+impl fmt::Debug for RenderedError<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.error, f)
+    }
+}
+
+impl fmt::Display for RenderedError<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self.error, f)
+    }
+}
+
+impl std::error::Error for RenderedError<'_> {}
+
+impl Diagnostic for RenderedError<'_> {
+    fn code<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
+        self.error.code()
+    }
+    fn severity(&self) -> Option<miette::Severity> {
+        self.error.severity()
+    }
+    fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
+        self.error.help()
+    }
+    fn source_code(&self) -> Option<&dyn SourceCode> {
+        self.source.as_ref().map(|s| s as &dyn SourceCode)
+    }
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        let (off, len, label) = self.error.span.as_ref()?;
+        self.source.as_ref()?;
+        Some(Box::new(std::iter::once(LabeledSpan::new(Some(label.clone()), *off, *len))))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn truncated_json_points_at_the_end() {
+        let text = "{\n  \"version\": 4,\n  \"resources\": [";
+        let err = serde_json::from_str::<serde_json::Value>(text).unwrap_err();
+        let e = InputError::from_json("s.tfstate", text, 0, text, &err);
+        assert_eq!(e.code.code, "DL0003");
+        assert!(e.message.contains("truncated"), "{}", e.message);
+        assert_eq!(e.location().unwrap().0, 3);
+    }
+
+    #[test]
+    fn wrong_type_is_a_shape_error_with_location() {
+        #[derive(serde::Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct S {
+            serial: u64,
+        }
+        let text = "{\n  \"serial\": \"12\"\n}";
+        let err = serde_json::from_str::<S>(text).unwrap_err();
+        let e = InputError::from_json("s.tfstate", text, 0, text, &err);
+        assert_eq!(e.code.code, "DL0004");
+        assert_eq!(e.location().map(|l| l.0), Some(2));
+        assert!(!e.message.contains(" at line "), "{}", e.message);
+    }
+}

@@ -1,0 +1,355 @@
+//! Ingestion: turns input paths into the [`Estate`] model.
+//!
+//! The format of each file is decided from its content, never its name (`../formats.md` §0).
+//! Directories are walked, files are parsed in parallel, and every input that cannot be read
+//! becomes an [`InputError`] while the others are still audited (exit 2 at the end).
+
+pub mod json;
+mod plan;
+mod show_json;
+mod state_v4;
+
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+use serde::Deserialize;
+
+pub use json::{AllAttributes, AttributeFilter, IdentityAttributes};
+use json::{FileCtx, TopLevel};
+
+use crate::code;
+use crate::error::InputError;
+use crate::model::{Estate, LockInfo, Plan, State};
+use crate::source::{Source, SourceId, display_path};
+
+/// What an input was given as. Content decides the format; the role only shapes messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    State,
+    Plan,
+}
+
+/// A path (or `-` for standard input) from the command line or the configuration.
+#[derive(Debug, Clone)]
+pub struct InputArg {
+    pub path: PathBuf,
+    pub role: Role,
+}
+
+/// What one file turned out to be.
+#[derive(Debug)]
+pub enum Parsed {
+    State(State),
+    Plan(Box<Plan>),
+    Lock(LockInfo),
+}
+
+/// The recognised format of a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    StateV4,
+    ShowJson,
+    Plan,
+    LockInfo,
+}
+
+/// Files found for the inputs: sources to parse, plus errors for inputs that yield nothing.
+pub struct Expanded {
+    pub sources: Vec<Source>,
+    pub errors: Vec<InputError>,
+}
+
+/// Names of files a directory walk picks up.
+fn is_state_file(name: &str) -> bool {
+    name.ends_with(".tfstate") || name.ends_with(".tfstate.json") || name.ends_with(".tfstate.gz")
+}
+
+const LOCK_INFO: &str = ".terraform.tfstate.lock.info";
+
+/// Expands directories (walking them, skipping `.terraform/` and `.git/`) and reads standard
+/// input. Order is deterministic: inputs as given, directory entries sorted by name.
+pub fn expand(args: &[InputArg]) -> Expanded {
+    let mut sources = Vec::new();
+    let mut errors = Vec::new();
+    let mut stdin_used = false;
+    for arg in args {
+        if arg.path.as_os_str() == "-" {
+            if stdin_used {
+                errors.push(InputError::new(&code::UNREADABLE, "<stdin>", "standard input (`-`) can be read only once").with_help("pass the other inputs as files"));
+                continue;
+            }
+            stdin_used = true;
+            match Source::stdin() {
+                Ok(s) => sources.push(s),
+                Err(e) => errors.push(e),
+            }
+            continue;
+        }
+        if arg.path.is_dir() {
+            let before = sources.len();
+            walk_dir(&arg.path, &mut sources, &mut errors);
+            let found_state = sources[before..].iter().any(|s| s.name.rsplit('/').next() != Some(LOCK_INFO));
+            if !found_state {
+                errors.push(
+                    InputError::new(
+                        &code::NO_INPUTS,
+                        display_path(&arg.path),
+                        format!("{} holds no state file (*.tfstate, *.tfstate.json, *.tfstate.gz outside .terraform/)", display_path(&arg.path)),
+                    )
+                    .with_help("pull the state from its backend first (`terraform state pull > terraform.tfstate`); an empty directory is never a pass"),
+                );
+            }
+        } else {
+            sources.push(Source::file(&arg.path));
+        }
+    }
+    Expanded { sources, errors }
+}
+
+fn walk_dir(dir: &Path, sources: &mut Vec<Source>, errors: &mut Vec<InputError>) {
+    let walker = walkdir::WalkDir::new(dir)
+        .follow_links(true)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| !(e.file_type().is_dir() && e.depth() > 0 && matches!(e.file_name().to_str(), Some(".terraform" | ".git"))));
+    for entry in walker {
+        match entry {
+            Ok(e) if e.file_type().is_file() => {
+                let name = e.file_name().to_string_lossy();
+                if is_state_file(&name) || name == LOCK_INFO {
+                    sources.push(Source::file(e.path()));
+                }
+            }
+            Ok(_) => {}
+            Err(err) => {
+                let path = err.path().map(display_path).unwrap_or_else(|| display_path(dir));
+                errors.push(
+                    InputError::new(&code::UNREADABLE, path.clone(), format!("cannot walk {path}: {err}"))
+                        .with_help("make the directory readable; a directory driftlock cannot enter is never treated as empty"),
+                );
+            }
+        }
+    }
+}
+
+/// Parses every source in parallel (rayon), then adds results to the estate in source order.
+/// `progress` is called once per finished file.
+pub fn load(
+    estate: &mut Estate,
+    sources: Vec<Source>,
+    filter: &dyn AttributeFilter,
+    progress: &(dyn Fn() + Sync),
+) -> Vec<InputError> {
+    let ids: Vec<SourceId> = sources.into_iter().map(|s| estate.sources.add(s)).collect();
+    let results: Vec<Result<Parsed, InputError>> = ids
+        .par_iter()
+        .map(|id| {
+            let r = parse_source(*id, estate.sources.get(*id), filter);
+            progress();
+            r
+        })
+        .collect();
+    let mut errors = Vec::new();
+    for r in results {
+        match r {
+            Ok(Parsed::State(s)) => estate.states.push(s),
+            Ok(Parsed::Plan(p)) => estate.plans.push(*p),
+            Ok(Parsed::Lock(l)) => estate.locks.push(l),
+            Err(e) => errors.push(e),
+        }
+    }
+    errors
+}
+
+/// Reads, recognises and parses one source.
+pub fn parse_source(id: SourceId, source: &Source, filter: &dyn AttributeFilter) -> Result<Parsed, InputError> {
+    let bytes = source.bytes()?;
+    if bytes.starts_with(b"PK\x03\x04") {
+        return Err(InputError::new(&code::BINARY_PLAN, &source.name, format!("{} is a binary plan file (a zip archive), not plan JSON", source.name))
+            .with_help(format!("render it first: `terraform show -json {} > plan.json`, then audit plan.json", source.name)));
+    }
+    let text = Source::memory(source.name.clone(), bytes).text()?;
+    parse_text(id, &source.name, &text, filter)
+}
+
+/// Recognises and parses a decoded text.
+pub fn parse_text(id: SourceId, name: &str, text: &str, filter: &dyn AttributeFilter) -> Result<Parsed, InputError> {
+    let ctx = FileCtx { id, name, text };
+    if text.trim().is_empty() {
+        return Err(InputError::new(&code::EMPTY_INPUT, name, format!("{name} is empty"))
+            .with_help("an empty file is what a failed `terraform state pull > file` leaves; produce it again and check the command succeeded"));
+    }
+    let top: TopLevel<'_> = match serde_json::from_str(text) {
+        Ok(t) => t,
+        Err(e) => return Err(not_an_object(&ctx, &e)),
+    };
+    let file_name = name.rsplit('/').next().unwrap_or(name);
+    if file_name == LOCK_INFO {
+        return parse_lock(&ctx, &top).map(Parsed::Lock);
+    }
+    match detect(&ctx, &top)? {
+        Format::StateV4 => {
+            let mut s = state_v4::parse(&ctx, &top, filter)?;
+            s.errored_file = file_name.starts_with("errored.tfstate");
+            Ok(Parsed::State(s))
+        }
+        Format::ShowJson => show_json::parse_state(&ctx, &top, filter).map(Parsed::State),
+        Format::Plan => {
+            let fv = format_version(&ctx, &top)?;
+            plan::parse(&ctx, &top, fv, filter).map(|p| Parsed::Plan(Box::new(p)))
+        }
+        Format::LockInfo => parse_lock(&ctx, &top).map(Parsed::Lock),
+    }
+}
+
+/// The top level did not parse as an object: say what it is instead.
+fn not_an_object(ctx: &FileCtx<'_>, e: &serde_json::Error) -> InputError {
+    // Newline-delimited JSON fails with "trailing characters" after a complete first object.
+    if e.classify() == serde_json::error::Category::Syntax && e.to_string().starts_with("trailing characters") {
+        let first = ctx.text.trim_start().lines().next().unwrap_or("");
+        if let Ok(obj) = serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(first) {
+            if obj.contains_key("@level") && obj.contains_key("@message") {
+                return InputError::new(&code::NOT_A_STATE, ctx.name, format!("{} is the machine-readable UI stream of `terraform plan -json`, which carries no attribute values", ctx.name))
+                    .with_help("write the plan to a file and render it: `terraform plan -out=tfplan && terraform show -json tfplan > plan.json`");
+            }
+            return InputError::new(&code::UNKNOWN_FORMAT, ctx.name, format!("{} holds one JSON object per line, which is not a state or plan format", ctx.name))
+                .with_help("states come from `terraform state pull`, plans from `terraform show -json PLANFILE`");
+        }
+    }
+    if let Ok(v) = serde_json::from_str::<serde_json::Value>(ctx.text) {
+        let what = match v {
+            serde_json::Value::Array(_) => "an array",
+            serde_json::Value::String(_) => "a string",
+            serde_json::Value::Number(_) => "a number",
+            serde_json::Value::Bool(_) => "a boolean",
+            serde_json::Value::Null => "null",
+            serde_json::Value::Object(_) => "an object",
+        };
+        let start = ctx.text.len() - ctx.text.trim_start().len();
+        return InputError::new(&code::UNKNOWN_FORMAT, ctx.name, format!("{} is {what}, not a JSON object as states and plans are", ctx.name))
+            .with_help("states come from `terraform state pull`, plans from `terraform show -json PLANFILE`")
+            .with_source_text(ctx.text)
+            .with_span(start, 1, format!("expected `{{`, found {what}"));
+    }
+    InputError::from_json(ctx.name, ctx.text, 0, ctx.text, e)
+}
+
+/// Decides the format from the top-level keys (`../formats.md` §0).
+fn detect(ctx: &FileCtx<'_>, top: &TopLevel<'_>) -> Result<Format, InputError> {
+    if let Some(raw) = top.get("encryption_version") {
+        let what = if top.has("lineage") { "state" } else { "plan" };
+        return Err(InputError::new(&code::ENCRYPTED_STATE, ctx.name, format!("{} is an OpenTofu encrypted {what}: its resources are inside the ciphertext", ctx.name))
+            .with_help("decrypt it with the workspace's key and audit the plain copy: `tofu state pull > plain.tfstate` (or `tofu show -json`) with the `encryption` block and key configured; keep the plain copy out of version control")
+            .with_source_text(ctx.text)
+            .with_span(ctx.offset(raw), raw.get().len(), "OpenTofu state encryption envelope"));
+    }
+    if top.has("backend") && !top.has("resources") && !top.has("modules") {
+        // Never quote this file: `backend.config` may hold credentials.
+        return Err(InputError::new(&code::NOT_A_STATE, ctx.name, format!("{} is Terraform's backend configuration cache (.terraform/terraform.tfstate), not a state", ctx.name))
+            .with_help("pull the state from the backend it names: `terraform state pull > terraform.tfstate`"));
+    }
+    if let (Some(v), true) = (top.get("version"), top.has("lineage")) {
+        let version: u64 = ctx.parse(v)?;
+        return match version {
+            4 => Ok(Format::StateV4),
+            _ => Err(state_v4::version_error(ctx, v, version)),
+        };
+    }
+    if let (Some(v), true) = (top.get("version"), top.has("modules")) {
+        let version: u64 = ctx.parse(v).unwrap_or(3);
+        return Err(state_v4::version_error(ctx, v, version));
+    }
+    if top.has("format_version") {
+        let plan_keys = ["planned_values", "resource_changes", "resource_drift", "prior_state", "configuration"];
+        if plan_keys.iter().any(|k| top.has(k)) {
+            format_version(ctx, top)?;
+            return Ok(Format::Plan);
+        }
+        format_version(ctx, top)?;
+        return Ok(Format::ShowJson);
+    }
+    if top.has("ID") && top.has("Operation") && top.has("Who") {
+        return Ok(Format::LockInfo);
+    }
+    let start = ctx.text.len() - ctx.text.trim_start().len();
+    Err(InputError::new(&code::UNKNOWN_FORMAT, ctx.name, format!("{} is JSON but not a format driftlock reads (no `version`+`lineage` of a state, no `format_version` of a plan or show -json output)", ctx.name))
+        .with_help("states come from `terraform state pull`, plans from `terraform show -json PLANFILE`")
+        .with_source_text(ctx.text)
+        .with_span(start, 1, "unrecognised object"))
+}
+
+/// `format_version` must have major version 0 or 1.
+fn format_version(ctx: &FileCtx<'_>, top: &TopLevel<'_>) -> Result<String, InputError> {
+    let raw = top.require(ctx, "format_version", "a terraform JSON output")?;
+    let fv: String = ctx.parse_owned(raw)?;
+    let major = fv.split('.').next().and_then(|m| m.parse::<u64>().ok());
+    match major {
+        Some(0 | 1) => Ok(fv),
+        _ => Err(InputError::new(&code::UNSUPPORTED_FORMAT_VERSION, ctx.name, format!("{} has format_version {fv:?}; driftlock reads major versions 0 and 1", ctx.name))
+            .with_help("render the plan with Terraform or OpenTofu 1.x, or upgrade driftlock")
+            .with_source_text(ctx.text)
+            .with_span(ctx.offset(raw), raw.get().len(), "unknown major version")),
+    }
+}
+
+fn parse_lock(ctx: &FileCtx<'_>, top: &TopLevel<'_>) -> Result<LockInfo, InputError> {
+    #[derive(Deserialize)]
+    struct L {
+        #[serde(rename = "ID", default)]
+        id: Option<String>,
+        #[serde(rename = "Operation", default)]
+        operation: Option<String>,
+        #[serde(rename = "Who", default)]
+        who: Option<String>,
+        #[serde(rename = "Created", default)]
+        created: Option<String>,
+        #[serde(rename = "Version", default)]
+        version: Option<String>,
+    }
+    let _ = top;
+    let l: L = serde_json::from_str(ctx.text).map_err(|e| InputError::from_json(ctx.name, ctx.text, 0, ctx.text, &e))?;
+    Ok(LockInfo { source: ctx.id, id: l.id, operation: l.operation, who: l.who, created: l.created, version: l.version })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Parsed, InputError> {
+        parse_text(SourceId(0), "t.json", text, &IdentityAttributes)
+    }
+
+    fn err_code(text: &str) -> &'static str {
+        parse(text).err().map_or("ok", |e| e.code.code)
+    }
+
+    #[test]
+    fn recognises_formats() {
+        assert!(matches!(parse(r#"{"version":4,"serial":1,"lineage":"x","resources":[]}"#), Ok(Parsed::State(_))));
+        assert!(matches!(parse(r#"{"format_version":"1.0"}"#), Ok(Parsed::State(_))));
+        assert!(matches!(parse(r#"{"format_version":"1.2","resource_changes":[]}"#), Ok(Parsed::Plan(_))));
+    }
+
+    #[test]
+    fn refuses_what_is_not_auditable() {
+        assert_eq!(err_code(""), "DL0002");
+        assert_eq!(err_code("  \n"), "DL0002");
+        assert_eq!(err_code("{\"version\":4,"), "DL0003");
+        assert_eq!(err_code(r#"{"version":3,"serial":1,"lineage":"x","modules":[]}"#), "DL0006");
+        assert_eq!(err_code(r#"{"version":5,"serial":1,"lineage":"x","resources":[]}"#), "DL0006");
+        assert_eq!(err_code(r#"{"serial":1,"lineage":"x","encrypted_data":"..","encryption_version":"v0"}"#), "DL0007");
+        assert_eq!(err_code(r#"{"format_version":"2.0","resource_changes":[]}"#), "DL0008");
+        assert_eq!(err_code(r#"{"version":3,"backend":{"type":"s3","config":{"secret_key":"x"}}}"#), "DL0010");
+        assert_eq!(err_code("{\"@level\":\"info\",\"@message\":\"m\",\"type\":\"version\"}\n{\"@level\":\"info\",\"@message\":\"m\"}\n"), "DL0010");
+        assert_eq!(err_code("[1,2]"), "DL0005");
+        assert_eq!(err_code(r#"{"name":"x"}"#), "DL0005");
+        assert_eq!(err_code(r#"{"version":4,"serial":"1","lineage":"x","resources":[]}"#), "DL0004");
+    }
+
+    #[test]
+    fn backend_cache_error_never_quotes_credentials() {
+        let e = parse(r#"{"version":3,"backend":{"type":"s3","config":{"secret_key":"AKIASECRET"}}}"#).unwrap_err();
+        assert!(e.text.is_none());
+        assert!(!e.message.contains("AKIASECRET"));
+    }
+}

@@ -1,0 +1,33 @@
+//! Where in its input a model object came from, resolved to a span only when a finding needs it.
+
+/// One step of a JSON path.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Seg {
+    Key(&'static str),
+    Index(u32),
+}
+
+/// A JSON path into a source, plus an optional member of the object found there to point at
+/// (`status` of an instance), so labels cover one line rather than a whole object.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+pub struct Locator {
+    pub path: Vec<Seg>,
+    pub focus: Option<&'static str>,
+}
+
+impl Locator {
+    pub fn new(path: Vec<Seg>) -> Self {
+        Locator { path, focus: None }
+    }
+
+    pub fn child(&self, seg: Seg) -> Self {
+        let mut path = self.path.clone();
+        path.push(seg);
+        Locator { path, focus: None }
+    }
+
+    pub fn focus(mut self, key: &'static str) -> Self {
+        self.focus = Some(key);
+        self
+    }
+}

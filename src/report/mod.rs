@@ -1,0 +1,123 @@
+//! The report: findings and input errors of one run, the gate, and a summary. Renderers turn
+//! it into text; none of them decides anything.
+
+pub mod human;
+pub mod json;
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::code::Severity;
+use crate::error::{ErrorRecord, InputError};
+use crate::finding::Finding;
+use crate::model::{Estate, Mode};
+
+/// The report schema identifier; later versions only add fields.
+pub const SCHEMA: &str = "driftlock/report/v1";
+
+/// Exit statuses: the gate.
+pub mod exit {
+    /// The gate is open: no error-severity finding, every input audited.
+    pub const OPEN: i32 = 0;
+    /// The gate is closed by error-severity findings.
+    pub const CLOSED: i32 = 1;
+    /// Could not audit: usage error, or an input missing or invalid. Also closes the gate.
+    pub const NOT_AUDITED: i32 = 2;
+}
+
+/// `open` or `closed`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Gate {
+    Open,
+    Closed,
+}
+
+/// What was read.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Inputs {
+    pub files: usize,
+    pub states: usize,
+    pub plans: usize,
+    /// Managed resource instances (deposed objects included) across audited states.
+    pub managed_instances: usize,
+    pub data_sources: usize,
+}
+
+/// Counts.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Summary {
+    pub findings: usize,
+    pub by_severity: BTreeMap<&'static str, usize>,
+    pub by_kind: BTreeMap<&'static str, usize>,
+    pub by_condition: BTreeMap<&'static str, usize>,
+    pub input_errors: usize,
+    pub inputs: Inputs,
+}
+
+/// One run's report (`driftlock/report/v1`).
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub schema: &'static str,
+    pub command: &'static str,
+    pub gate: Gate,
+    pub findings: Vec<Finding>,
+    /// Inputs that could not be audited (each also closes the gate, exit 2).
+    pub errors: Vec<ErrorRecord>,
+    pub summary: Summary,
+    #[serde(skip)]
+    pub input_errors: Vec<InputError>,
+}
+
+impl Report {
+    pub fn new(command: &'static str, estate: &Estate, mut findings: Vec<Finding>, input_errors: Vec<InputError>) -> Self {
+        for f in &mut findings {
+            f.seal();
+        }
+        crate::finding::sort(&mut findings);
+        let mut summary = Summary { findings: findings.len(), input_errors: input_errors.len(), ..Summary::default() };
+        for s in [Severity::Error, Severity::Warning, Severity::Note] {
+            summary.by_severity.insert(s.as_str(), 0);
+        }
+        for f in &findings {
+            *summary.by_severity.entry(f.severity.as_str()).or_default() += 1;
+            *summary.by_kind.entry(f.kind).or_default() += 1;
+            *summary.by_condition.entry(f.condition.as_str()).or_default() += 1;
+        }
+        let audited = estate.states.iter().filter(|s| s.format != crate::model::StateFormat::PlanPrior);
+        let mut inputs = Inputs { files: estate.sources.len(), plans: estate.plans.len(), ..Inputs::default() };
+        for s in audited {
+            inputs.states += 1;
+            for i in &s.instances {
+                match i.address.mode {
+                    Mode::Managed => inputs.managed_instances += 1,
+                    Mode::Data => inputs.data_sources += 1,
+                }
+            }
+        }
+        summary.inputs = inputs;
+        let errors = input_errors.iter().map(InputError::record).collect();
+        let closed = !input_errors.is_empty() || findings.iter().any(|f| f.severity == Severity::Error);
+        Report {
+            schema: SCHEMA,
+            command,
+            gate: if closed { Gate::Closed } else { Gate::Open },
+            findings,
+            errors,
+            summary,
+            input_errors,
+        }
+    }
+
+    /// The exit status: 2 could not audit, 1 closed by findings, 0 open.
+    pub fn exit_code(&self) -> i32 {
+        if !self.input_errors.is_empty() {
+            exit::NOT_AUDITED
+        } else if self.gate == Gate::Closed {
+            exit::CLOSED
+        } else {
+            exit::OPEN
+        }
+    }
+}

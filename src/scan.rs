@@ -1,0 +1,77 @@
+//! The `scan` pipeline: expand inputs → parse in parallel → run checks → resolve locations →
+//! report. Rendering is the caller's.
+
+use std::path::PathBuf;
+
+use crate::checks::{self, Ctx};
+use crate::code;
+use crate::error::InputError;
+use crate::ingest::{self, AttributeFilter, IdentityAttributes, InputArg};
+use crate::locate::{self, Texts};
+use crate::model::Estate;
+use crate::report::Report;
+
+/// What to scan.
+#[derive(Debug, Default, Clone)]
+pub struct ScanOptions {
+    pub inputs: Vec<InputArg>,
+    pub config: Option<PathBuf>,
+    /// Show a progress bar on stderr (only drawn when stderr is a terminal).
+    pub progress: bool,
+}
+
+/// A finished scan: the model, the report, and the texts of inputs with findings (for snippets).
+pub struct Outcome {
+    pub estate: Estate,
+    pub report: Report,
+    pub texts: Texts,
+}
+
+pub fn scan(opts: &ScanOptions) -> Outcome {
+    let mut estate = Estate::default();
+    let mut errors: Vec<InputError> = Vec::new();
+    let config = match &opts.config {
+        Some(path) => match crate::config::Config::load(path) {
+            Ok(c) => Some(c),
+            Err(e) => {
+                errors.push(e);
+                None
+            }
+        },
+        None => None,
+    };
+    if opts.inputs.is_empty() {
+        errors.push(
+            InputError::new(&code::NO_INPUTS, "", "nothing to audit: no state, plan or input was given")
+                .with_help("pass --state PATH|DIR and/or --plan FILE (see `driftlock scan --help`)"),
+        );
+    }
+    let expanded = ingest::expand(&opts.inputs);
+    errors.extend(expanded.errors);
+    let bar = progress_bar(opts.progress, expanded.sources.len());
+    let tick = || bar.inc(1);
+    let filter: &dyn AttributeFilter = &IdentityAttributes;
+    errors.extend(ingest::load(&mut estate, expanded.sources, filter, &tick));
+    bar.finish_and_clear();
+
+    let ctx = Ctx { estate: &estate };
+    let mut findings = checks::run(checks::SCAN, &ctx);
+    if let Some(c) = &config {
+        c.apply(&mut findings);
+    }
+    let (texts, resolve_errors) = locate::resolve(&mut findings, &estate.sources);
+    errors.extend(resolve_errors);
+    let report = Report::new("scan", &estate, findings, errors);
+    Outcome { estate, report, texts }
+}
+
+fn progress_bar(enabled: bool, len: usize) -> indicatif::ProgressBar {
+    if !enabled || len < 2 {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::with_draw_target(Some(len as u64), indicatif::ProgressDrawTarget::stderr());
+    if let Ok(style) = indicatif::ProgressStyle::with_template("{spinner} parsing {pos}/{len} inputs {wide_bar} {elapsed}") {
+        bar.set_style(style);
+    }
+    bar
+}

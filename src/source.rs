@@ -1,0 +1,238 @@
+//! Inputs as driftlock reads them: a name to show (a path, `<stdin>`, later a URL), where the
+//! bytes come from, and the decoded text.
+//!
+//! Texts are not kept after parsing: a scan over hundreds of megabytes of state must not hold
+//! them all. When a finding needs a line number or a snippet, the text is loaded again
+//! ([`Sources::text`]), which for files means reading (and decompressing) them once more.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::error::{InputError, codes};
+
+/// Index of a [`Source`] in [`Sources`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SourceId(pub u32);
+
+/// Where an input's bytes come from.
+#[derive(Debug, Clone)]
+pub enum Origin {
+    /// A file on disk, read again whenever its text is needed.
+    Path(PathBuf),
+    /// Bytes already in memory (standard input, or a fetched object): kept, since they
+    /// cannot be read twice.
+    Memory(Arc<[u8]>),
+}
+
+/// One input file.
+#[derive(Debug, Clone)]
+pub struct Source {
+    /// The name findings and diagnostics show: the path as given, `<stdin>`, or a URL.
+    pub name: String,
+    pub origin: Origin,
+}
+
+/// Every input of a run, addressed by [`SourceId`].
+#[derive(Debug, Default, Clone)]
+pub struct Sources {
+    files: Vec<Source>,
+}
+
+impl Sources {
+    pub fn add(&mut self, source: Source) -> SourceId {
+        let id = SourceId(u32::try_from(self.files.len()).unwrap_or(u32::MAX));
+        self.files.push(source);
+        id
+    }
+
+    pub fn get(&self, id: SourceId) -> &Source {
+        &self.files[id.0 as usize]
+    }
+
+    pub fn len(&self) -> usize {
+        self.files.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (SourceId, &Source)> {
+        self.files
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (SourceId(i as u32), s))
+    }
+
+    /// The decoded text of an input (read again for files).
+    pub fn text(&self, id: SourceId) -> Result<String, InputError> {
+        self.get(id).text()
+    }
+}
+
+impl Source {
+    pub fn file(path: impl Into<PathBuf>) -> Self {
+        let path = path.into();
+        Source {
+            name: display_path(&path),
+            origin: Origin::Path(path),
+        }
+    }
+
+    pub fn memory(name: impl Into<String>, bytes: impl Into<Arc<[u8]>>) -> Self {
+        Source {
+            name: name.into(),
+            origin: Origin::Memory(bytes.into()),
+        }
+    }
+
+    /// Reads standard input whole.
+    pub fn stdin() -> Result<Self, InputError> {
+        let mut bytes = Vec::new();
+        std::io::stdin()
+            .lock()
+            .read_to_end(&mut bytes)
+            .map_err(|e| InputError::new(&codes::UNREADABLE, "<stdin>", format!("cannot read standard input: {e}")))?;
+        Ok(Source::memory("<stdin>", bytes))
+    }
+
+    /// The raw bytes, decompressed when gzip.
+    pub fn bytes(&self) -> Result<Vec<u8>, InputError> {
+        let raw: std::borrow::Cow<'_, [u8]> = match &self.origin {
+            Origin::Path(p) => std::borrow::Cow::Owned(std::fs::read(p).map_err(|e| {
+                InputError::new(&codes::UNREADABLE, &self.name, format!("cannot read {}: {}", self.name, io_reason(&e)))
+                    .with_help(match e.kind() {
+                        std::io::ErrorKind::NotFound => "check the path; driftlock never treats a missing input as empty",
+                        std::io::ErrorKind::PermissionDenied => "give the user running driftlock read access to the file",
+                        _ => "make the file readable and run again",
+                    })
+            })?),
+            Origin::Memory(b) => std::borrow::Cow::Borrowed(&b[..]),
+        };
+        if is_gzip(&raw) {
+            let mut out = Vec::with_capacity(raw.len() * 4);
+            flate2::read::MultiGzDecoder::new(&raw[..])
+                .read_to_end(&mut out)
+                .map_err(|e| {
+                    InputError::new(&codes::BAD_ENCODING, &self.name, format!("{} is gzip-compressed but cannot be decompressed: {e}", self.name))
+                        .with_help("the file is truncated or corrupt; fetch it again")
+                })?;
+            Ok(out)
+        } else {
+            Ok(raw.into_owned())
+        }
+    }
+
+    /// The decoded UTF-8 text.
+    pub fn text(&self) -> Result<String, InputError> {
+        let bytes = self.bytes()?;
+        String::from_utf8(bytes).map_err(|e| {
+            let at = e.utf8_error().valid_up_to();
+            let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
+            InputError::new(&codes::BAD_ENCODING, &self.name, format!("{} is not UTF-8 text (invalid byte at offset {at})", self.name))
+                .with_help("driftlock reads JSON as written by terraform, tofu and the cloud CLIs, which is UTF-8")
+                .with_source_text(text)
+                .with_span(at, 1, "not UTF-8")
+        })
+    }
+}
+
+pub(crate) fn is_gzip(bytes: &[u8]) -> bool {
+    bytes.starts_with(&[0x1f, 0x8b])
+}
+
+fn io_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file or directory".to_owned(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".to_owned(),
+        _ => e.to_string(),
+    }
+}
+
+/// Paths are shown as given, with `/` separators so reports are the same on every platform.
+pub fn display_path(path: &Path) -> String {
+    let s = path.to_string_lossy();
+    let s = s.strip_prefix("./").unwrap_or(&s);
+    if std::path::MAIN_SEPARATOR == '\\' {
+        s.replace('\\', "/")
+    } else {
+        s.to_owned()
+    }
+}
+
+/// Line and column (both 1-based, column in characters) of a byte offset.
+pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = &text.as_bytes()[..offset];
+    let line = memchr::memchr_iter(b'\n', before).count() + 1;
+    let line_start = memchr::memrchr(b'\n', before).map_or(0, |i| i + 1);
+    let col = text
+        .get(line_start..offset)
+        .map_or(offset - line_start, |s| s.chars().count())
+        + 1;
+    (line, col)
+}
+
+/// Byte offset of a 1-based line and column (serde_json counts columns in bytes).
+pub fn offset_of(text: &str, line: usize, column: usize) -> usize {
+    if line == 0 {
+        return 0;
+    }
+    let mut start = 0;
+    for _ in 1..line {
+        match memchr::memchr(b'\n', &text.as_bytes()[start..]) {
+            Some(i) => start += i + 1,
+            None => return text.len(),
+        }
+    }
+    (start + column.saturating_sub(1)).min(text.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_col_counts_from_one() {
+        let t = "ab\ncd\né f";
+        assert_eq!(line_col(t, 0), (1, 1));
+        assert_eq!(line_col(t, 3), (2, 1));
+        assert_eq!(line_col(t, 4), (2, 2));
+        assert_eq!(line_col(t, 9), (3, 3));
+    }
+
+    #[test]
+    fn offset_of_inverts_serde_locations() {
+        let t = "{\n  \"a\": x\n}";
+        assert_eq!(&t[offset_of(t, 2, 8)..offset_of(t, 2, 9)], "x");
+        assert_eq!(offset_of(t, 9, 1), t.len());
+    }
+
+    #[test]
+    fn gzip_is_decoded() {
+        use std::io::Write;
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        enc.write_all(b"{\"a\":1}").unwrap();
+        let src = Source::memory("x.gz", enc.finish().unwrap());
+        assert_eq!(src.text().unwrap(), "{\"a\":1}");
+    }
+
+    #[test]
+    fn truncated_gzip_is_an_error() {
+        use std::io::Write;
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        enc.write_all(&[b'x'; 4096]).unwrap();
+        let mut bytes = enc.finish().unwrap();
+        bytes.truncate(bytes.len() / 2);
+        let err = Source::memory("x.gz", bytes).text().unwrap_err();
+        assert_eq!(err.code.code, "DL0013");
+    }
+
+    #[test]
+    fn missing_file_is_unreadable() {
+        let err = Source::file("/nonexistent/driftlock/x.tfstate").text().unwrap_err();
+        assert_eq!(err.code.code, "DL0001");
+        assert!(err.message.contains("no such file"), "{}", err.message);
+    }
+}
