@@ -139,7 +139,9 @@ fn emit(out: &OutputArgs, outcome: &crate::scan::Outcome) -> i32 {
     let to_terminal = out.output.is_none() && std::io::stdout().is_terminal();
     let text = match out.format {
         Format::Json => report::json::render(&outcome.report),
-        Format::Human => report::human::render(&outcome.report, &outcome.estate, &outcome.texts, human_options(to_terminal)),
+        Format::Human => {
+            report::human::render(&outcome.report, &outcome.estate, &outcome.texts, human_options(to_terminal))
+        }
     };
     let code = outcome.report.exit_code();
     match &out.output {
@@ -186,7 +188,10 @@ fn explain(args: &ExplainArgs) -> i32 {
                 exit::OPEN
             }
             None => {
-                let _ = writeln!(std::io::stderr(), "driftlock: unknown code or kind `{q}`; `driftlock explain` lists them all");
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "driftlock: unknown code or kind `{q}`; `driftlock explain` lists them all"
+                );
                 exit::NOT_AUDITED
             }
         },

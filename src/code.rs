@@ -166,9 +166,7 @@ codes! {
 
 /// Looks a code up by its code (`DL0101`, case-insensitive) or its name (`tainted`).
 pub fn lookup(query: &str) -> Option<&'static CodeInfo> {
-    ALL.iter()
-        .copied()
-        .find(|c| c.code.eq_ignore_ascii_case(query) || c.name == query)
+    ALL.iter().copied().find(|c| c.code.eq_ignore_ascii_case(query) || c.name == query)
 }
 
 #[cfg(test)]

@@ -59,10 +59,15 @@ impl Config {
         let mut severity = Vec::new();
         for (k, v) in &raw.severity {
             let info = code::lookup(k.get_ref()).filter(|c| !c.input_error).ok_or_else(|| {
-                bad(k.span(), format!("unknown finding code or kind `{}`", k.get_ref()), "`driftlock explain` lists every code and kind")
+                bad(
+                    k.span(),
+                    format!("unknown finding code or kind `{}`", k.get_ref()),
+                    "`driftlock explain` lists every code and kind",
+                )
             })?;
-            let sev = Severity::parse(v.get_ref())
-                .ok_or_else(|| bad(v.span(), format!("`{}` is not a severity", v.get_ref()), "use error, warning or note"))?;
+            let sev = Severity::parse(v.get_ref()).ok_or_else(|| {
+                bad(v.span(), format!("`{}` is not a severity", v.get_ref()), "use error, warning or note")
+            })?;
             severity.push((info, sev));
         }
         Ok(Config { severity })

@@ -27,7 +27,9 @@ pub fn semantically_equal(a: &Value, b: &Value) -> bool {
             x.iter().all(|(k, v)| semantically_equal(v, y.get(k).unwrap_or(&null)))
                 && y.iter().all(|(k, v)| x.contains_key(k) || is_empty(v))
         }
-        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(p, q)| semantically_equal(p, q)),
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| semantically_equal(p, q))
+        }
         _ => a == b,
     }
 }
@@ -61,7 +63,11 @@ fn flatten(path: &str, v: &Value, mask: &Value, out: &mut Vec<String>) {
     match v {
         Value::Object(o) => {
             for (k, x) in o {
-                let p = if is_ident(k) { format!("{path}.{k}") } else { format!("{path}[{}]", serde_json::to_string(k).unwrap_or_default()) };
+                let p = if is_ident(k) {
+                    format!("{path}.{k}")
+                } else {
+                    format!("{path}[{}]", serde_json::to_string(k).unwrap_or_default())
+                };
                 flatten(&p, x, mask.get(k).unwrap_or(&Value::Null), out);
             }
         }
@@ -132,7 +138,10 @@ mod tests {
 
     #[test]
     fn tags_null_to_empty_is_no_diff() {
-        assert_eq!(attribute_diff(&json!({"id":"v","tags":null}), &json!({"id":"v","tags":{}}), &json!({}), &json!({})), None);
+        assert_eq!(
+            attribute_diff(&json!({"id":"v","tags":null}), &json!({"id":"v","tags":{}}), &json!({}), &json!({})),
+            None
+        );
     }
 
     #[test]
@@ -149,7 +158,13 @@ mod tests {
 
     #[test]
     fn sensitive_values_are_masked() {
-        let d = attribute_diff(&json!({"value":"old-secret"}), &json!({"value":"new-secret"}), &json!({"value":true}), &json!({"value":true})).unwrap();
+        let d = attribute_diff(
+            &json!({"value":"old-secret"}),
+            &json!({"value":"new-secret"}),
+            &json!({"value":true}),
+            &json!({"value":true}),
+        )
+        .unwrap();
         assert!(!d.contains("secret"), "{d}");
         assert!(d.contains("(sensitive value)"));
     }

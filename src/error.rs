@@ -44,14 +44,7 @@ pub struct ErrorRecord {
 impl InputError {
     pub fn new(code: &'static CodeInfo, file: impl Into<String>, message: impl Into<String>) -> Self {
         debug_assert!(code.input_error);
-        InputError {
-            code,
-            file: file.into(),
-            message: message.into(),
-            help: None,
-            span: None,
-            text: None,
-        }
+        InputError { code, file: file.into(), message: message.into(), help: None, span: None, text: None }
     }
 
     pub fn with_help(mut self, help: impl Into<String>) -> Self {
@@ -125,10 +118,11 @@ impl InputError {
         };
         // Point at one character: serde reports the position just after the offending token.
         let start = offset.saturating_sub(usize::from(offset > 0 && err.classify() != Category::Eof));
-        InputError::new(code, file, message)
-            .with_help(help)
-            .with_source_text(text)
-            .with_span(start, usize::from(start < text.len()), label)
+        InputError::new(code, file, message).with_help(help).with_source_text(text).with_span(
+            start,
+            usize::from(start < text.len()),
+            label,
+        )
     }
 }
 
@@ -178,11 +172,12 @@ pub struct RenderedError<'a> {
 
 impl<'a> RenderedError<'a> {
     pub fn new(error: &'a InputError) -> Self {
-        let source = error
-            .text
-            .as_ref()
-            .filter(|_| error.span.is_some())
-            .map(|t| NamedSource::new(error.file.clone(), t.clone()).with_language("json"));
+        let source = match (&error.text, &error.span) {
+            (Some(t), Some((off, len, _))) if crate::report::human::printable(t, *off, *len) => {
+                Some(NamedSource::new(error.file.clone(), t.clone()).with_language("json"))
+            }
+            _ => None,
+        };
         RenderedError { error, source }
     }
 }
@@ -195,7 +190,11 @@ impl fmt::Debug for RenderedError<'_> {
 
 impl fmt::Display for RenderedError<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(self.error, f)
+        fmt::Display::fmt(self.error, f)?;
+        match (&self.source, self.error.location()) {
+            (None, Some((line, col))) => write!(f, "\n    at {}:{line}:{col}", self.error.file),
+            _ => Ok(()),
+        }
     }
 }
 

@@ -110,7 +110,11 @@ impl Finding {
     pub fn seal(&mut self) {
         let mut h = Sha256::new();
         h.update(self.kind.as_bytes());
-        for part in [self.cloud_id.as_deref(), self.address.as_deref()].into_iter().flatten().chain(self.identity.iter().map(String::as_str)) {
+        for part in [self.cloud_id.as_deref(), self.address.as_deref()]
+            .into_iter()
+            .flatten()
+            .chain(self.identity.iter().map(String::as_str))
+        {
             h.update([0u8]);
             h.update(part.as_bytes());
         }
@@ -122,8 +126,16 @@ impl Finding {
 /// Sorts findings deterministically: severity, code, file, line, address, cloud id, message.
 pub fn sort(findings: &mut [Finding]) {
     findings.sort_by(|a, b| {
-        (a.severity, a.code, &a.file, a.line, &a.address, &a.cloud_id, &a.message, &a.fingerprint)
-            .cmp(&(b.severity, b.code, &b.file, b.line, &b.address, &b.cloud_id, &b.message, &b.fingerprint))
+        (a.severity, a.code, &a.file, a.line, &a.address, &a.cloud_id, &a.message, &a.fingerprint).cmp(&(
+            b.severity,
+            b.code,
+            &b.file,
+            b.line,
+            &b.address,
+            &b.cloud_id,
+            &b.message,
+            &b.fingerprint,
+        ))
     });
 }
 

@@ -82,7 +82,9 @@ impl<'a> Resolver<'a> {
                 if want_array {
                     serde_json::from_str::<Vec<&'a RawValue>>(cur.get()).ok().map(Container::Array)
                 } else {
-                    serde_json::from_str::<crate::ingest::json::Members<'a>>(cur.get()).ok().map(|m| Container::Object(m.0))
+                    serde_json::from_str::<crate::ingest::json::Members<'a>>(cur.get())
+                        .ok()
+                        .map(|m| Container::Object(m.0))
                 }
             });
             cur = match (&path[depth], container.as_ref()?) {
@@ -144,7 +146,8 @@ mod tests {
     #[test]
     fn resolves_focus_member() {
         let mut r = Resolver::new(TEXT);
-        let loc = Locator::new(vec![Seg::Key("resources"), Seg::Index(0), Seg::Key("instances"), Seg::Index(0)]).focus("status");
+        let loc = Locator::new(vec![Seg::Key("resources"), Seg::Index(0), Seg::Key("instances"), Seg::Index(0)])
+            .focus("status");
         let (off, len) = r.span(&loc).unwrap();
         assert_eq!(&TEXT[off..off + len], "\"status\": \"tainted\"");
         assert_eq!(line_col(TEXT, off), (7, 11));

@@ -70,7 +70,9 @@ fn progress_bar(enabled: bool, len: usize) -> indicatif::ProgressBar {
         return indicatif::ProgressBar::hidden();
     }
     let bar = indicatif::ProgressBar::with_draw_target(Some(len as u64), indicatif::ProgressDrawTarget::stderr());
-    if let Ok(style) = indicatif::ProgressStyle::with_template("{spinner} parsing {pos}/{len} inputs {wide_bar} {elapsed}") {
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("{spinner} parsing {pos}/{len} inputs {wide_bar} {elapsed}")
+    {
         bar.set_style(style);
     }
     bar

@@ -59,10 +59,7 @@ impl Sources {
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (SourceId, &Source)> {
-        self.files
-            .iter()
-            .enumerate()
-            .map(|(i, s)| (SourceId(i as u32), s))
+        self.files.iter().enumerate().map(|(i, s)| (SourceId(i as u32), s))
     }
 
     /// The decoded text of an input (read again for files).
@@ -74,17 +71,11 @@ impl Sources {
 impl Source {
     pub fn file(path: impl Into<PathBuf>) -> Self {
         let path = path.into();
-        Source {
-            name: display_path(&path),
-            origin: Origin::Path(path),
-        }
+        Source { name: display_path(&path), origin: Origin::Path(path) }
     }
 
     pub fn memory(name: impl Into<String>, bytes: impl Into<Arc<[u8]>>) -> Self {
-        Source {
-            name: name.into(),
-            origin: Origin::Memory(bytes.into()),
-        }
+        Source { name: name.into(), origin: Origin::Memory(bytes.into()) }
     }
 
     /// Reads standard input whole.
@@ -103,8 +94,12 @@ impl Source {
             Origin::Path(p) => std::borrow::Cow::Owned(std::fs::read(p).map_err(|e| {
                 InputError::new(&codes::UNREADABLE, &self.name, format!("cannot read {}: {}", self.name, io_reason(&e)))
                     .with_help(match e.kind() {
-                        std::io::ErrorKind::NotFound => "check the path; driftlock never treats a missing input as empty",
-                        std::io::ErrorKind::PermissionDenied => "give the user running driftlock read access to the file",
+                        std::io::ErrorKind::NotFound => {
+                            "check the path; driftlock never treats a missing input as empty"
+                        }
+                        std::io::ErrorKind::PermissionDenied => {
+                            "give the user running driftlock read access to the file"
+                        }
                         _ => "make the file readable and run again",
                     })
             })?),
@@ -112,12 +107,14 @@ impl Source {
         };
         if is_gzip(&raw) {
             let mut out = Vec::with_capacity(raw.len() * 4);
-            flate2::read::MultiGzDecoder::new(&raw[..])
-                .read_to_end(&mut out)
-                .map_err(|e| {
-                    InputError::new(&codes::BAD_ENCODING, &self.name, format!("{} is gzip-compressed but cannot be decompressed: {e}", self.name))
-                        .with_help("the file is truncated or corrupt; fetch it again")
-                })?;
+            flate2::read::MultiGzDecoder::new(&raw[..]).read_to_end(&mut out).map_err(|e| {
+                InputError::new(
+                    &codes::BAD_ENCODING,
+                    &self.name,
+                    format!("{} is gzip-compressed but cannot be decompressed: {e}", self.name),
+                )
+                .with_help("the file is truncated or corrupt; fetch it again")
+            })?;
             Ok(out)
         } else {
             Ok(raw.into_owned())
@@ -130,10 +127,14 @@ impl Source {
         String::from_utf8(bytes).map_err(|e| {
             let at = e.utf8_error().valid_up_to();
             let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
-            InputError::new(&codes::BAD_ENCODING, &self.name, format!("{} is not UTF-8 text (invalid byte at offset {at})", self.name))
-                .with_help("driftlock reads JSON as written by terraform, tofu and the cloud CLIs, which is UTF-8")
-                .with_source_text(text)
-                .with_span(at, 1, "not UTF-8")
+            InputError::new(
+                &codes::BAD_ENCODING,
+                &self.name,
+                format!("{} is not UTF-8 text (invalid byte at offset {at})", self.name),
+            )
+            .with_help("driftlock reads JSON as written by terraform, tofu and the cloud CLIs, which is UTF-8")
+            .with_source_text(text)
+            .with_span(at, 1, "not UTF-8")
         })
     }
 }
@@ -154,11 +155,7 @@ fn io_reason(e: &std::io::Error) -> String {
 pub fn display_path(path: &Path) -> String {
     let s = path.to_string_lossy();
     let s = s.strip_prefix("./").unwrap_or(&s);
-    if std::path::MAIN_SEPARATOR == '\\' {
-        s.replace('\\', "/")
-    } else {
-        s.to_owned()
-    }
+    if std::path::MAIN_SEPARATOR == '\\' { s.replace('\\', "/") } else { s.to_owned() }
 }
 
 /// Line and column (both 1-based, column in characters) of a byte offset.
@@ -167,10 +164,7 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let before = &text.as_bytes()[..offset];
     let line = memchr::memchr_iter(b'\n', before).count() + 1;
     let line_start = memchr::memrchr(b'\n', before).map_or(0, |i| i + 1);
-    let col = text
-        .get(line_start..offset)
-        .map_or(offset - line_start, |s| s.chars().count())
-        + 1;
+    let col = text.get(line_start..offset).map_or(offset - line_start, |s| s.chars().count()) + 1;
     (line, col)
 }
 

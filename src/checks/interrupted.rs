@@ -29,7 +29,11 @@ impl Check for Interrupted {
         for l in &estate.locks {
             let name = &estate.sources.get(l.source).name;
             let who = l.who.as_deref().unwrap_or("an unknown user");
-            let op = l.operation.as_deref().map(|o| o.trim_start_matches("OperationType").to_ascii_lowercase()).unwrap_or_else(|| "a run".to_owned());
+            let op = l
+                .operation
+                .as_deref()
+                .map(|o| o.trim_start_matches("OperationType").to_ascii_lowercase())
+                .unwrap_or_else(|| "a run".to_owned());
             let since = l.created.as_deref().map(|c| format!(" since {c}")).unwrap_or_default();
             let id = l.id.as_deref().unwrap_or("LOCK_ID");
             out.push(

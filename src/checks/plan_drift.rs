@@ -28,15 +28,23 @@ impl Check for PlanDrift {
                 let addr = c.address_text.clone();
                 let (message, diff, what) = match &c.actions {
                     Actions::Delete => (format!("{addr} was deleted outside Terraform"), None, "deleted".to_owned()),
-                    Actions::Update => match attribute_diff(&c.before, &c.after, &c.before_sensitive, &c.after_sensitive) {
-                        Some(d) => {
-                            let attrs = crate::diff::changed_attributes(&c.before, &c.after);
-                            (format!("{addr} was changed outside Terraform ({})", attrs.join(", ")), Some(d), attrs.join(","))
+                    Actions::Update => {
+                        match attribute_diff(&c.before, &c.after, &c.before_sensitive, &c.after_sensitive) {
+                            Some(d) => {
+                                let attrs = crate::diff::changed_attributes(&c.before, &c.after);
+                                (
+                                    format!("{addr} was changed outside Terraform ({})", attrs.join(", ")),
+                                    Some(d),
+                                    attrs.join(","),
+                                )
+                            }
+                            None => continue,
                         }
-                        None => continue,
-                    },
+                    }
                     Actions::NoOp | Actions::Read => continue,
-                    other => (format!("{addr} drifted outside Terraform ({})", other.describe()), None, other.describe()),
+                    other => {
+                        (format!("{addr} drifted outside Terraform ({})", other.describe()), None, other.describe())
+                    }
                 };
                 let mut f = Finding::new(&code::PLAN_DRIFT, message)
                     .help("find who made the change (audit logs); revert it by applying the authorized configuration, or take the change through review")

@@ -18,11 +18,16 @@ impl Check for PlanIncomplete {
             let ts = p.timestamp.clone().unwrap_or_default();
             if p.errored == Some(true) {
                 out.push(
-                    Finding::new(&code::PLAN_INCOMPLETE, format!("{name}: planning errored, so the plan is partial and does not describe the whole change"))
-                        .help("fix the errors terraform reported while planning and review the complete plan")
-                        .identity("errored")
-                        .identity(ts.clone())
-                        .at(p.source, Locator::default().focus("errored")),
+                    Finding::new(
+                        &code::PLAN_INCOMPLETE,
+                        format!(
+                            "{name}: planning errored, so the plan is partial and does not describe the whole change"
+                        ),
+                    )
+                    .help("fix the errors terraform reported while planning and review the complete plan")
+                    .identity("errored")
+                    .identity(ts.clone())
+                    .at(p.source, Locator::default().focus("errored")),
                 );
             }
             if p.complete == Some(false) && p.errored != Some(true) {

@@ -67,10 +67,18 @@ impl<'a> TopLevel<'a> {
     /// A member that must be there; its absence is a shape error at the top of the file.
     pub(crate) fn require(&self, ctx: &FileCtx<'_>, key: &str, what: &str) -> Result<&'a RawValue, InputError> {
         self.get(key).ok_or_else(|| {
-            InputError::new(&crate::code::UNEXPECTED_SHAPE, ctx.name, format!("{} looks like {what} but has no `{key}`", ctx.name))
-                .with_help("pass the file exactly as terraform, tofu or the cloud CLI wrote it")
-                .with_source_text(ctx.text)
-                .with_span(ctx.text.len() - ctx.text.trim_start().len(), 1, format!("this object has no `{key}`"))
+            InputError::new(
+                &crate::code::UNEXPECTED_SHAPE,
+                ctx.name,
+                format!("{} looks like {what} but has no `{key}`", ctx.name),
+            )
+            .with_help("pass the file exactly as terraform, tofu or the cloud CLI wrote it")
+            .with_source_text(ctx.text)
+            .with_span(
+                ctx.text.len() - ctx.text.trim_start().len(),
+                1,
+                format!("this object has no `{key}`"),
+            )
         })
     }
 }
@@ -170,9 +178,7 @@ pub(crate) fn select_attributes(
     resource_type: &str,
 ) -> Result<Map<String, Value>, InputError> {
     let mut de = serde_json::Deserializer::from_str(raw.get());
-    Select { filter, resource_type }
-        .deserialize(&mut de)
-        .map_err(|e| ctx.error(raw, &e))
+    Select { filter, resource_type }.deserialize(&mut de).map_err(|e| ctx.error(raw, &e))
 }
 
 /// Adds every string leaf under `v` (JSON-encoded, as it appears in a file) to `out`;
@@ -222,7 +228,8 @@ mod tests {
 
     #[test]
     fn select_keeps_only_wanted_members() {
-        let raw: Box<RawValue> = serde_json::from_str(r#"{"id":"x","big":{"a":[1,2,3]},"tags_all":{"k":"v"}}"#).unwrap();
+        let raw: Box<RawValue> =
+            serde_json::from_str(r#"{"id":"x","big":{"a":[1,2,3]},"tags_all":{"k":"v"}}"#).unwrap();
         let ctx = FileCtx { id: SourceId(0), name: "t", text: raw.get() };
         let m = select_attributes(&ctx, &raw, &IdentityAttributes, "aws_vpc").unwrap();
         assert_eq!(m.len(), 2);

@@ -75,7 +75,10 @@ pub fn expand(args: &[InputArg]) -> Expanded {
     for arg in args {
         if arg.path.as_os_str() == "-" {
             if stdin_used {
-                errors.push(InputError::new(&code::UNREADABLE, "<stdin>", "standard input (`-`) can be read only once").with_help("pass the other inputs as files"));
+                errors.push(
+                    InputError::new(&code::UNREADABLE, "<stdin>", "standard input (`-`) can be read only once")
+                        .with_help("pass the other inputs as files"),
+                );
                 continue;
             }
             stdin_used = true;
@@ -107,11 +110,9 @@ pub fn expand(args: &[InputArg]) -> Expanded {
 }
 
 fn walk_dir(dir: &Path, sources: &mut Vec<Source>, errors: &mut Vec<InputError>) {
-    let walker = walkdir::WalkDir::new(dir)
-        .follow_links(true)
-        .sort_by_file_name()
-        .into_iter()
-        .filter_entry(|e| !(e.file_type().is_dir() && e.depth() > 0 && matches!(e.file_name().to_str(), Some(".terraform" | ".git"))));
+    let walker = walkdir::WalkDir::new(dir).follow_links(true).sort_by_file_name().into_iter().filter_entry(|e| {
+        !(e.file_type().is_dir() && e.depth() > 0 && matches!(e.file_name().to_str(), Some(".terraform" | ".git")))
+    });
     for entry in walker {
         match entry {
             Ok(e) if e.file_type().is_file() => {
@@ -124,8 +125,9 @@ fn walk_dir(dir: &Path, sources: &mut Vec<Source>, errors: &mut Vec<InputError>)
             Err(err) => {
                 let path = err.path().map(display_path).unwrap_or_else(|| display_path(dir));
                 errors.push(
-                    InputError::new(&code::UNREADABLE, path.clone(), format!("cannot walk {path}: {err}"))
-                        .with_help("make the directory readable; a directory driftlock cannot enter is never treated as empty"),
+                    InputError::new(&code::UNREADABLE, path.clone(), format!("cannot walk {path}: {err}")).with_help(
+                        "make the directory readable; a directory driftlock cannot enter is never treated as empty",
+                    ),
                 );
             }
         }
@@ -165,8 +167,15 @@ pub fn load(
 pub fn parse_source(id: SourceId, source: &Source, filter: &dyn AttributeFilter) -> Result<Parsed, InputError> {
     let bytes = source.bytes()?;
     if bytes.starts_with(b"PK\x03\x04") {
-        return Err(InputError::new(&code::BINARY_PLAN, &source.name, format!("{} is a binary plan file (a zip archive), not plan JSON", source.name))
-            .with_help(format!("render it first: `terraform show -json {} > plan.json`, then audit plan.json", source.name)));
+        return Err(InputError::new(
+            &code::BINARY_PLAN,
+            &source.name,
+            format!("{} is a binary plan file (a zip archive), not plan JSON", source.name),
+        )
+        .with_help(format!(
+            "render it first: `terraform show -json {} > plan.json`, then audit plan.json",
+            source.name
+        )));
     }
     let text = Source::memory(source.name.clone(), bytes).text()?;
     parse_text(id, &source.name, &text, filter)
@@ -212,8 +221,12 @@ fn not_an_object(ctx: &FileCtx<'_>, e: &serde_json::Error) -> InputError {
                 return InputError::new(&code::NOT_A_STATE, ctx.name, format!("{} is the machine-readable UI stream of `terraform plan -json`, which carries no attribute values", ctx.name))
                     .with_help("write the plan to a file and render it: `terraform plan -out=tfplan && terraform show -json tfplan > plan.json`");
             }
-            return InputError::new(&code::UNKNOWN_FORMAT, ctx.name, format!("{} holds one JSON object per line, which is not a state or plan format", ctx.name))
-                .with_help("states come from `terraform state pull`, plans from `terraform show -json PLANFILE`");
+            return InputError::new(
+                &code::UNKNOWN_FORMAT,
+                ctx.name,
+                format!("{} holds one JSON object per line, which is not a state or plan format", ctx.name),
+            )
+            .with_help("states come from `terraform state pull`, plans from `terraform show -json PLANFILE`");
         }
     }
     if let Ok(v) = serde_json::from_str::<serde_json::Value>(ctx.text) {
@@ -226,10 +239,14 @@ fn not_an_object(ctx: &FileCtx<'_>, e: &serde_json::Error) -> InputError {
             serde_json::Value::Object(_) => "an object",
         };
         let start = ctx.text.len() - ctx.text.trim_start().len();
-        return InputError::new(&code::UNKNOWN_FORMAT, ctx.name, format!("{} is {what}, not a JSON object as states and plans are", ctx.name))
-            .with_help("states come from `terraform state pull`, plans from `terraform show -json PLANFILE`")
-            .with_source_text(ctx.text)
-            .with_span(start, 1, format!("expected `{{`, found {what}"));
+        return InputError::new(
+            &code::UNKNOWN_FORMAT,
+            ctx.name,
+            format!("{} is {what}, not a JSON object as states and plans are", ctx.name),
+        )
+        .with_help("states come from `terraform state pull`, plans from `terraform show -json PLANFILE`")
+        .with_source_text(ctx.text)
+        .with_span(start, 1, format!("expected `{{`, found {what}"));
     }
     InputError::from_json(ctx.name, ctx.text, 0, ctx.text, e)
 }
@@ -245,8 +262,15 @@ fn detect(ctx: &FileCtx<'_>, top: &TopLevel<'_>) -> Result<Format, InputError> {
     }
     if top.has("backend") && !top.has("resources") && !top.has("modules") {
         // Never quote this file: `backend.config` may hold credentials.
-        return Err(InputError::new(&code::NOT_A_STATE, ctx.name, format!("{} is Terraform's backend configuration cache (.terraform/terraform.tfstate), not a state", ctx.name))
-            .with_help("pull the state from the backend it names: `terraform state pull > terraform.tfstate`"));
+        return Err(InputError::new(
+            &code::NOT_A_STATE,
+            ctx.name,
+            format!(
+                "{} is Terraform's backend configuration cache (.terraform/terraform.tfstate), not a state",
+                ctx.name
+            ),
+        )
+        .with_help("pull the state from the backend it names: `terraform state pull > terraform.tfstate`"));
     }
     if let (Some(v), true) = (top.get("version"), top.has("lineage")) {
         let version: u64 = ctx.parse(v)?;
@@ -285,10 +309,14 @@ fn format_version(ctx: &FileCtx<'_>, top: &TopLevel<'_>) -> Result<String, Input
     let major = fv.split('.').next().and_then(|m| m.parse::<u64>().ok());
     match major {
         Some(0 | 1) => Ok(fv),
-        _ => Err(InputError::new(&code::UNSUPPORTED_FORMAT_VERSION, ctx.name, format!("{} has format_version {fv:?}; driftlock reads major versions 0 and 1", ctx.name))
-            .with_help("render the plan with Terraform or OpenTofu 1.x, or upgrade driftlock")
-            .with_source_text(ctx.text)
-            .with_span(ctx.offset(raw), raw.get().len(), "unknown major version")),
+        _ => Err(InputError::new(
+            &code::UNSUPPORTED_FORMAT_VERSION,
+            ctx.name,
+            format!("{} has format_version {fv:?}; driftlock reads major versions 0 and 1", ctx.name),
+        )
+        .with_help("render the plan with Terraform or OpenTofu 1.x, or upgrade driftlock")
+        .with_source_text(ctx.text)
+        .with_span(ctx.offset(raw), raw.get().len(), "unknown major version")),
     }
 }
 
@@ -307,8 +335,16 @@ fn parse_lock(ctx: &FileCtx<'_>, top: &TopLevel<'_>) -> Result<LockInfo, InputEr
         version: Option<String>,
     }
     let _ = top;
-    let l: L = serde_json::from_str(ctx.text).map_err(|e| InputError::from_json(ctx.name, ctx.text, 0, ctx.text, &e))?;
-    Ok(LockInfo { source: ctx.id, id: l.id, operation: l.operation, who: l.who, created: l.created, version: l.version })
+    let l: L =
+        serde_json::from_str(ctx.text).map_err(|e| InputError::from_json(ctx.name, ctx.text, 0, ctx.text, &e))?;
+    Ok(LockInfo {
+        source: ctx.id,
+        id: l.id,
+        operation: l.operation,
+        who: l.who,
+        created: l.created,
+        version: l.version,
+    })
 }
 
 #[cfg(test)]
@@ -340,7 +376,12 @@ mod tests {
         assert_eq!(err_code(r#"{"serial":1,"lineage":"x","encrypted_data":"..","encryption_version":"v0"}"#), "DL0007");
         assert_eq!(err_code(r#"{"format_version":"2.0","resource_changes":[]}"#), "DL0008");
         assert_eq!(err_code(r#"{"version":3,"backend":{"type":"s3","config":{"secret_key":"x"}}}"#), "DL0010");
-        assert_eq!(err_code("{\"@level\":\"info\",\"@message\":\"m\",\"type\":\"version\"}\n{\"@level\":\"info\",\"@message\":\"m\"}\n"), "DL0010");
+        assert_eq!(
+            err_code(
+                "{\"@level\":\"info\",\"@message\":\"m\",\"type\":\"version\"}\n{\"@level\":\"info\",\"@message\":\"m\"}\n"
+            ),
+            "DL0010"
+        );
         assert_eq!(err_code("[1,2]"), "DL0005");
         assert_eq!(err_code(r#"{"name":"x"}"#), "DL0005");
         assert_eq!(err_code(r#"{"version":4,"serial":"1","lineage":"x","resources":[]}"#), "DL0004");

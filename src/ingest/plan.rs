@@ -50,9 +50,17 @@ struct RawChangeBody {
     importing: Option<Value>,
 }
 
-pub(crate) fn parse(ctx: &FileCtx<'_>, top: &TopLevel<'_>, format_version: String, filter: &dyn AttributeFilter) -> Result<Plan, InputError> {
-    let opt_bool = |k: &str| -> Result<Option<bool>, InputError> { top.get(k).map(|r| ctx.parse_owned::<bool>(r)).transpose() };
-    let opt_str = |k: &str| -> Result<Option<String>, InputError> { top.get(k).map(|r| ctx.parse_owned::<String>(r)).transpose() };
+pub(crate) fn parse(
+    ctx: &FileCtx<'_>,
+    top: &TopLevel<'_>,
+    format_version: String,
+    filter: &dyn AttributeFilter,
+) -> Result<Plan, InputError> {
+    let opt_bool =
+        |k: &str| -> Result<Option<bool>, InputError> { top.get(k).map(|r| ctx.parse_owned::<bool>(r)).transpose() };
+    let opt_str = |k: &str| -> Result<Option<String>, InputError> {
+        top.get(k).map(|r| ctx.parse_owned::<String>(r)).transpose()
+    };
     let mut secrets = Vec::new();
     let changes = read_changes(ctx, top.get("resource_changes"), "resource_changes", &mut secrets)?;
     let drift = read_changes(ctx, top.get("resource_drift"), "resource_drift", &mut secrets)?;
@@ -63,7 +71,13 @@ pub(crate) fn parse(ctx: &FileCtx<'_>, top: &TopLevel<'_>, format_version: Strin
             let mut s = empty_state(ctx, StateFormat::PlanPrior);
             s.terraform_version = inner.get("terraform_version").map(|r| ctx.parse_owned(r)).transpose()?;
             if let Some(values) = inner.get("values") {
-                read_values(ctx, values, &Locator::new(vec![Seg::Key("prior_state"), Seg::Key("values")]), filter, &mut s)?;
+                read_values(
+                    ctx,
+                    values,
+                    &Locator::new(vec![Seg::Key("prior_state"), Seg::Key("values")]),
+                    filter,
+                    &mut s,
+                )?;
             }
             secrets.append(&mut s.secrets);
             Some(s)
@@ -91,7 +105,11 @@ pub(crate) fn parse(ctx: &FileCtx<'_>, top: &TopLevel<'_>, format_version: Strin
     }
     if let Some(raw) = top.get("configuration") {
         let config: Value = ctx.parse_owned(raw)?;
-        config_secrets(&config, top.get("variables").map(|r| ctx.parse_owned::<Value>(r)).transpose()?.as_ref(), &mut secrets);
+        config_secrets(
+            &config,
+            top.get("variables").map(|r| ctx.parse_owned::<Value>(r)).transpose()?.as_ref(),
+            &mut secrets,
+        );
     }
     secrets.sort_unstable();
     secrets.dedup();
@@ -124,7 +142,12 @@ fn empty_state(ctx: &FileCtx<'_>, format: StateFormat) -> State {
     }
 }
 
-fn read_changes(ctx: &FileCtx<'_>, raw: Option<&RawValue>, key: &'static str, secrets: &mut Vec<String>) -> Result<Vec<Change>, InputError> {
+fn read_changes(
+    ctx: &FileCtx<'_>,
+    raw: Option<&RawValue>,
+    key: &'static str,
+    secrets: &mut Vec<String>,
+) -> Result<Vec<Change>, InputError> {
     let Some(raw) = raw else { return Ok(Vec::new()) };
     let items: Vec<&RawValue> = ctx.parse(raw)?;
     let mut out = Vec::with_capacity(items.len());
@@ -172,7 +195,8 @@ fn module_of(address: &str, mode: Mode, type_: &str, name: &str) -> String {
 
 /// Sensitive variables' values and credentials hard-coded in provider blocks.
 fn config_secrets(config: &Value, variables: Option<&Value>, out: &mut Vec<String>) {
-    if let (Some(decls), Some(vars)) = (config.pointer("/root_module/variables").and_then(Value::as_object), variables) {
+    if let (Some(decls), Some(vars)) = (config.pointer("/root_module/variables").and_then(Value::as_object), variables)
+    {
         for (name, d) in decls {
             if d.get("sensitive").and_then(Value::as_bool) == Some(true) {
                 if let Some(v) = vars.get(name).and_then(|v| v.get("value")) {
@@ -186,7 +210,10 @@ fn config_secrets(config: &Value, variables: Option<&Value>, out: &mut Vec<Strin
             if let Some(exprs) = p.get("expressions").and_then(Value::as_object) {
                 for (k, e) in exprs {
                     let k = k.to_ascii_lowercase();
-                    if ["secret", "password", "token", "access_key", "private_key", "client_secret", "credentials"].iter().any(|s| k.contains(s)) {
+                    if ["secret", "password", "token", "access_key", "private_key", "client_secret", "credentials"]
+                        .iter()
+                        .any(|s| k.contains(s))
+                    {
                         if let Some(v) = e.get("constant_value") {
                             collect_leaves(v, out);
                         }
@@ -203,7 +230,10 @@ mod tests {
 
     #[test]
     fn module_of_full_address() {
-        assert_eq!(module_of("module.a[0].module.b.aws_vpc.x[\"k\"]", Mode::Managed, "aws_vpc", "x"), "module.a[0].module.b");
+        assert_eq!(
+            module_of("module.a[0].module.b.aws_vpc.x[\"k\"]", Mode::Managed, "aws_vpc", "x"),
+            "module.a[0].module.b"
+        );
         assert_eq!(module_of("aws_vpc.x", Mode::Managed, "aws_vpc", "x"), "");
         assert_eq!(module_of("module.m.data.aws_vpc.x", Mode::Data, "aws_vpc", "x"), "module.m");
     }

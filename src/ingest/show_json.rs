@@ -53,7 +53,11 @@ struct RawOutput {
 }
 
 /// A `show -json` state file.
-pub(crate) fn parse_state(ctx: &FileCtx<'_>, top: &TopLevel<'_>, filter: &dyn AttributeFilter) -> Result<State, InputError> {
+pub(crate) fn parse_state(
+    ctx: &FileCtx<'_>,
+    top: &TopLevel<'_>,
+    filter: &dyn AttributeFilter,
+) -> Result<State, InputError> {
     let terraform_version: Option<String> = top.get("terraform_version").map(|r| ctx.parse_owned(r)).transpose()?;
     let mut state = State {
         source: ctx.id,
@@ -102,7 +106,13 @@ pub(crate) fn read_values(
     Ok(())
 }
 
-fn read_module(ctx: &FileCtx<'_>, raw: &RawValue, loc: Locator, filter: &dyn AttributeFilter, state: &mut State) -> Result<(), InputError> {
+fn read_module(
+    ctx: &FileCtx<'_>,
+    raw: &RawValue,
+    loc: Locator,
+    filter: &dyn AttributeFilter,
+    state: &mut State,
+) -> Result<(), InputError> {
     let m: RawModule<'_> = ctx.parse(raw)?;
     let module = m.address.unwrap_or_default();
     for (j, rraw) in m.resources.iter().enumerate() {

@@ -9,8 +9,8 @@ use serde_json::{Map, Value};
 use super::json::{AttributeFilter, FileCtx, TopLevel, collect_leaves, select_attributes};
 use crate::code;
 use crate::error::InputError;
-use crate::model::{Address, IndexKey, Instance, Locator, Mode, Seg, State, StateFormat, Status};
 use crate::model::PathStep;
+use crate::model::{Address, IndexKey, Instance, Locator, Mode, Seg, State, StateFormat, Status};
 
 #[derive(Deserialize)]
 struct RawResource<'a> {
@@ -83,7 +83,10 @@ pub(crate) fn parse(ctx: &FileCtx<'_>, top: &TopLevel<'_>, filter: &dyn Attribut
                     return Err(ctx.shape(
                         iraw,
                         "unknown status",
-                        format!("{}: instance status {other:?} is unknown (terraform only writes \"tainted\")", ctx.name),
+                        format!(
+                            "{}: instance status {other:?} is unknown (terraform only writes \"tainted\")",
+                            ctx.name
+                        ),
                     ));
                 }
             };
@@ -94,7 +97,10 @@ pub(crate) fn parse(ctx: &FileCtx<'_>, top: &TopLevel<'_>, filter: &dyn Attribut
                     return Err(ctx.shape(
                         iraw,
                         "no attributes",
-                        format!("{}: instance {ii} of {}.{} has neither `attributes` nor `attributes_flat`", ctx.name, r.type_, r.name),
+                        format!(
+                            "{}: instance {ii} of {}.{} has neither `attributes` nor `attributes_flat`",
+                            ctx.name, r.type_, r.name
+                        ),
                     ));
                 }
             };
@@ -269,7 +275,10 @@ mod tests {
 
     #[test]
     fn unflatten_rebuilds_tags() {
-        let flat: Map<String, Value> = serde_json::from_value(json!({"id":"i-1","tags.%":"1","tags.Name":"web","ingress.#":"1","ingress.0.from_port":"22"})).unwrap();
+        let flat: Map<String, Value> = serde_json::from_value(
+            json!({"id":"i-1","tags.%":"1","tags.Name":"web","ingress.#":"1","ingress.0.from_port":"22"}),
+        )
+        .unwrap();
         let m = unflatten(&flat, &super::super::json::IdentityAttributes, "aws_instance");
         assert_eq!(m["id"], "i-1");
         assert_eq!(m["tags"], json!({"Name":"web"}));

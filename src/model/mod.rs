@@ -38,11 +38,8 @@ pub struct Estate {
 impl Estate {
     /// Managed, current (not deposed) instances across all states.
     pub fn managed_instances(&self) -> impl Iterator<Item = (&State, &Instance)> {
-        self.states.iter().flat_map(|s| {
-            s.instances
-                .iter()
-                .filter(|i| i.address.mode == Mode::Managed)
-                .map(move |i| (s, i))
-        })
+        self.states
+            .iter()
+            .flat_map(|s| s.instances.iter().filter(|i| i.address.mode == Mode::Managed).map(move |i| (s, i)))
     }
 }

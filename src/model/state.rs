@@ -71,12 +71,8 @@ pub struct State {
 impl Instance {
     /// The provider's short name (`aws`), from the provider string or the type prefix.
     pub fn provider_short(&self) -> &str {
-        provider_short_name(&self.provider).unwrap_or_else(|| {
-            self.address
-                .type_
-                .split_once('_')
-                .map_or(self.address.type_.as_str(), |(p, _)| p)
-        })
+        provider_short_name(&self.provider)
+            .unwrap_or_else(|| self.address.type_.split_once('_').map_or(self.address.type_.as_str(), |(p, _)| p))
     }
 
     /// The provider's `id` attribute.
@@ -111,7 +107,10 @@ mod tests {
     #[test]
     fn provider_names() {
         assert_eq!(provider_short_name(r#"provider["registry.terraform.io/hashicorp/aws"]"#), Some("aws"));
-        assert_eq!(provider_short_name(r#"module.m.provider["registry.opentofu.org/hashicorp/google"].x"#), Some("google"));
+        assert_eq!(
+            provider_short_name(r#"module.m.provider["registry.opentofu.org/hashicorp/google"].x"#),
+            Some("google")
+        );
         assert_eq!(provider_short_name("provider.aws.west"), Some("aws"));
         assert_eq!(provider_short_name("module.x.provider.azurerm"), Some("azurerm"));
         assert_eq!(provider_short_name("registry.terraform.io/hashicorp/aws"), Some("aws"));

@@ -73,7 +73,7 @@ impl Diagnostic for FindingDiagnostic<'_> {
 }
 
 /// True when every line the span touches is short enough to print.
-fn printable(text: &str, off: usize, len: usize) -> bool {
+pub(crate) fn printable(text: &str, off: usize, len: usize) -> bool {
     let start = text[..off.min(text.len())].rfind('\n').map_or(0, |i| i + 1);
     let end = off + len;
     let stop = text[end.min(text.len())..].find('\n').map_or(text.len(), |i| end + i);
@@ -108,7 +108,8 @@ fn masked_sources(report: &Report, estate: &Estate, texts: &Texts) -> HashMap<So
 
 pub fn render(report: &Report, estate: &Estate, texts: &Texts, opts: Options) -> String {
     let theme = if opts.color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
-    let handler = GraphicalReportHandler::new_themed(theme).with_width(opts.width).with_context_lines(1).with_links(false);
+    let handler =
+        GraphicalReportHandler::new_themed(theme).with_width(opts.width).with_context_lines(1).with_links(false);
     let masked = masked_sources(report, estate, texts);
     let mut out = String::new();
     for e in &report.input_errors {
@@ -124,7 +125,10 @@ pub fn render(report: &Report, estate: &Estate, texts: &Texts, opts: Options) ->
             }
         }
         let source = match (f.source, f.span) {
-            (Some(id), Some((off, len))) => masked.get(&id).filter(|t| printable(t, off, len)).map(|t| NamedSource::new(f.file.clone().unwrap_or_default(), t.clone()).with_language("json")),
+            (Some(id), Some((off, len))) => masked
+                .get(&id)
+                .filter(|t| printable(t, off, len))
+                .map(|t| NamedSource::new(f.file.clone().unwrap_or_default(), t.clone()).with_language("json")),
             _ => None,
         };
         if source.is_none() {
@@ -150,18 +154,25 @@ pub fn summary_line(report: &Report) -> String {
         Gate::Open => "gate open",
         Gate::Closed => "gate closed",
     };
-    let mut line = format!("{gate}: {}, {}, {}", plural(count("error"), "error"), plural(count("warning"), "warning"), plural(count("note"), "note"));
+    let mut line = format!("{gate}: ");
+    if s.input_errors > 0 {
+        let _ = write!(line, "{} could not be audited; ", plural(s.input_errors, "input"));
+    }
+    let _ = write!(
+        line,
+        "{}, {}, {}",
+        plural(count("error"), "error"),
+        plural(count("warning"), "warning"),
+        plural(count("note"), "note")
+    );
     if !s.by_kind.is_empty() {
         let kinds: Vec<String> = s.by_kind.iter().map(|(k, n)| format!("{k} {n}")).collect();
         let _ = write!(line, " ({})", kinds.join(", "));
     }
-    if s.input_errors > 0 {
-        let _ = write!(line, "; {} could not be audited", plural(s.input_errors, "input"));
-    }
     let i = &s.inputs;
     let _ = write!(
         line,
-        "\naudited {}: {} ({} managed), {}\n",
+        "\nread {}: {} ({} managed), {}\n",
         plural(i.files, "file"),
         plural(i.states, "state"),
         i.managed_instances,

@@ -71,7 +71,12 @@ pub struct Report {
 }
 
 impl Report {
-    pub fn new(command: &'static str, estate: &Estate, mut findings: Vec<Finding>, input_errors: Vec<InputError>) -> Self {
+    pub fn new(
+        command: &'static str,
+        estate: &Estate,
+        mut findings: Vec<Finding>,
+        input_errors: Vec<InputError>,
+    ) -> Self {
         for f in &mut findings {
             f.seal();
         }
