@@ -51,15 +51,26 @@ pub fn changed_attributes(before: &Value, after: &Value) -> Vec<String> {
 
 const MASKED: &str = "(sensitive value)";
 
-/// Flattens `v` into `path = value` lines, skipping empty values; masked leaves (where `mask`
-/// is `true`) print as `(sensitive value)`.
-fn flatten(path: &str, v: &Value, mask: &Value, out: &mut Vec<String>) {
-    if mask == &Value::Bool(true) {
-        if !v.is_null() {
-            out.push(format!("{path} = {MASKED}"));
+/// `v` with every leaf the mask marks sensitive replaced by `(sensitive value)`.
+fn apply_mask(v: &Value, mask: &Value) -> Value {
+    match (v, mask) {
+        (Value::Null, _) => Value::Null,
+        (_, Value::Bool(true)) => Value::String(MASKED.to_owned()),
+        (Value::Object(o), Value::Object(m)) => {
+            Value::Object(o.iter().map(|(k, x)| (k.clone(), apply_mask(x, m.get(k).unwrap_or(&Value::Null)))).collect())
         }
-        return;
+        (Value::Array(a), Value::Array(m)) => {
+            Value::Array(a.iter().enumerate().map(|(i, x)| apply_mask(x, m.get(i).unwrap_or(&Value::Null))).collect())
+        }
+        _ => v.clone(),
     }
+}
+
+/// Flattens `v` into sorted `path = value` lines, skipping empty values. Objects nest with
+/// dots; a list of scalars is one line; a list of objects is one line per element
+/// (`path[] = {…}`), sorted, because Terraform's JSON writes sets as lists in hash order and
+/// an index-by-index diff of a set says nothing true.
+fn flatten(path: &str, v: &Value, out: &mut Vec<String>) {
     match v {
         Value::Object(o) => {
             for (k, x) in o {
@@ -68,16 +79,31 @@ fn flatten(path: &str, v: &Value, mask: &Value, out: &mut Vec<String>) {
                 } else {
                     format!("{path}[{}]", serde_json::to_string(k).unwrap_or_default())
                 };
-                flatten(&p, x, mask.get(k).unwrap_or(&Value::Null), out);
+                flatten(&p, x, out);
             }
         }
-        Value::Array(a) => {
-            for (i, x) in a.iter().enumerate() {
-                flatten(&format!("{path}[{i}]"), x, mask.get(i).unwrap_or(&Value::Null), out);
-            }
+        Value::Array(a) if a.is_empty() => {}
+        Value::Array(a) if a.iter().any(|x| x.is_object() || x.is_array()) => {
+            let mut items: Vec<String> = a.iter().map(|x| format!("{path}[] = {}", compact(x))).collect();
+            items.sort();
+            out.extend(items);
         }
         Value::Null => {}
-        scalar => out.push(format!("{path} = {scalar}")),
+        other => out.push(format!("{path} = {}", compact(other))),
+    }
+}
+
+/// One line in Terraform's own notation, empty members dropped (`{a = null}` and `{}` print
+/// alike), with spaces so long lines wrap between members.
+fn compact(v: &Value) -> String {
+    match v {
+        Value::Object(o) => {
+            let members: Vec<String> =
+                o.iter().filter(|(_, x)| !is_empty(x)).map(|(k, x)| format!("{k} = {}", compact(x))).collect();
+            format!("{{{}}}", members.join(", "))
+        }
+        Value::Array(a) => format!("[{}]", a.iter().map(compact).collect::<Vec<_>>().join(", ")),
+        other => other.to_string(),
     }
 }
 
@@ -97,8 +123,12 @@ pub fn attribute_diff(before: &Value, after: &Value, before_mask: &Value, after_
     for k in &changed {
         let mut old = Vec::new();
         let mut new = Vec::new();
-        flatten(k, before.get(k).unwrap_or(&Value::Null), before_mask.get(k).unwrap_or(&Value::Null), &mut old);
-        flatten(k, after.get(k).unwrap_or(&Value::Null), after_mask.get(k).unwrap_or(&Value::Null), &mut new);
+        let b = apply_mask(before.get(k).unwrap_or(&Value::Null), before_mask.get(k).unwrap_or(&Value::Null));
+        let a = apply_mask(after.get(k).unwrap_or(&Value::Null), after_mask.get(k).unwrap_or(&Value::Null));
+        flatten(k, &b, &mut old);
+        flatten(k, &a, &mut new);
+        old.sort();
+        new.sort();
         let old = old.join("\n") + "\n";
         let new = new.join("\n") + "\n";
         let diff = similar::TextDiff::from_lines(&old, &new);
@@ -154,6 +184,18 @@ mod tests {
         )
         .unwrap();
         assert_eq!(d, "- tags.Name = \"a\"\n+ tags.Name = \"b\"\n+ tags.owner = \"alice\"\n");
+    }
+
+    #[test]
+    fn sets_of_objects_diff_by_element() {
+        let d = attribute_diff(
+            &json!({"ingress":[{"from_port":443,"cidr_blocks":["0.0.0.0/0"]}]}),
+            &json!({"ingress":[{"from_port":22,"cidr_blocks":["0.0.0.0/0"]},{"from_port":443,"cidr_blocks":["0.0.0.0/0"]}]}),
+            &json!({}),
+            &json!({}),
+        )
+        .unwrap();
+        assert_eq!(d, "+ ingress[] = {cidr_blocks = [\"0.0.0.0/0\"], from_port = 22}\n");
     }
 
     #[test]
