@@ -64,7 +64,8 @@ fn a_directory_without_states_fails_closed() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("main.tf"), "# no state here\n").unwrap();
     std::fs::create_dir(dir.path().join(".terraform")).unwrap();
-    std::fs::write(dir.path().join(".terraform/terraform.tfstate"), r#"{"version":3,"backend":{"type":"s3"}}"#).unwrap();
+    std::fs::write(dir.path().join(".terraform/terraform.tfstate"), r#"{"version":3,"backend":{"type":"s3"}}"#)
+        .unwrap();
     let o = driftlock(&["scan", "--format", "json", "--state", dir.path().to_str().unwrap()]);
     assert_eq!(code(&o), 2);
     assert_eq!(error_codes(&o), ["DL0011"]);
@@ -120,7 +121,8 @@ fn non_utf8_and_broken_gzip() {
 #[test]
 fn keeps_going_then_fails_closed() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("good.tfstate"), r#"{"version":4,"serial":1,"lineage":"a","resources":[]}"#).unwrap();
+    std::fs::write(dir.path().join("good.tfstate"), r#"{"version":4,"serial":1,"lineage":"a","resources":[]}"#)
+        .unwrap();
     std::fs::write(dir.path().join("bad.tfstate"), "{").unwrap();
     let o = driftlock(&["scan", "--format", "json", "--state", dir.path().to_str().unwrap()]);
     assert_eq!(code(&o), 2);

@@ -1,5 +1,7 @@
 //! Helpers shared by the integration tests.
-#![allow(dead_code)]
+#![allow(dead_code, unreachable_pub)]
+
+pub mod tools;
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
