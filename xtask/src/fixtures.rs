@@ -31,10 +31,7 @@ pub(crate) struct Options {
 
 impl Options {
     pub(crate) fn parse(args: &[String]) -> Result<Options> {
-        let mut options = Options {
-            only: Vec::new(),
-            keep_workdir: false,
-        };
+        let mut options = Options { only: Vec::new(), keep_workdir: false };
         let mut args = args.iter();
         while let Some(arg) = args.next() {
             match arg.as_str() {
@@ -66,10 +63,7 @@ pub(crate) struct Ctx<'t> {
 
 pub(crate) fn run(options: Options) -> Result<()> {
     let started = Instant::now();
-    let repo = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .context("xtask has no parent folder")?
-        .to_path_buf();
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).parent().context("xtask has no parent folder")?.to_path_buf();
     let plugin_dir = find_plugin_dir()?;
     let work = scratch_dir()?;
     eprintln!("fixtures: plugin dir {}, work dir {}", plugin_dir.display(), work.display());
@@ -89,11 +83,7 @@ fn run_in(options: &Options, repo: &Path, plugin_dir: PathBuf, work: &Path) -> R
     let moto = Moto::start(&work.join("moto.log"))?;
     eprintln!("fixtures: moto_server on 127.0.0.1:{}", moto.port);
     let tools = Tools::new(moto.port, plugin_dir, repo.join("xtask/fixtures"), work.to_path_buf())?;
-    let ctx = Ctx {
-        tools: &tools,
-        moto: &moto,
-        out: TestData::new(repo.join("testdata"), &tools),
-    };
+    let ctx = Ctx { tools: &tools, moto: &moto, out: TestData::new(repo.join("testdata"), &tools) };
     for scenario in scenarios::ALL {
         if !options.only.is_empty() && !options.only.iter().any(|o| o == scenario.name) {
             continue;
