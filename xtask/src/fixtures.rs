@@ -4,7 +4,8 @@
 //! 127.0.0.1, changes the account by hand with the real aws CLI where the scenario needs it, and
 //! copies what the tools wrote into `testdata/`, with a `PLANTED.json` that says what was done
 //! (ids read back from the tools, never invented). The terraform configurations live, readable,
-//! under `xtask/fixtures/<scenario>/`. Only the folders a scenario owns are wiped and rewritten.
+//! under `xtask/fixtures/<scenario>/`. Only the folders a scenario owns are replaced, and only
+//! once the whole scenario succeeded: a failed run leaves `testdata/` as it was.
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
@@ -83,25 +84,22 @@ fn run_in(options: &Options, repo: &Path, plugin_dir: PathBuf, work: &Path) -> R
     let moto = Moto::start(&work.join("moto.log"))?;
     eprintln!("fixtures: moto_server on 127.0.0.1:{}", moto.port);
     let tools = Tools::new(moto.port, plugin_dir, repo.join("xtask/fixtures"), work.to_path_buf())?;
-    let ctx = Ctx { tools: &tools, moto: &moto, out: TestData::new(repo.join("testdata"), &tools) };
+    let root = repo.join("testdata");
     for scenario in scenarios::ALL {
         if !options.only.is_empty() && !options.only.iter().any(|o| o == scenario.name) {
             continue;
         }
         let begun = Instant::now();
         eprintln!("==> {}: {}", scenario.name, scenario.about);
-        for dir in scenario.outputs {
-            let path = ctx.out.path(dir);
-            if path.exists() {
-                fs::remove_dir_all(&path).with_context(|| format!("wiping {}", path.display()))?;
-            }
-        }
+        let stage = work.join("staged").join(scenario.name);
+        let ctx = Ctx { tools: &tools, moto: &moto, out: TestData::new(root.clone(), stage, &tools) };
         moto.reset()?;
         (scenario.run)(&ctx).with_context(|| format!("scenario {}", scenario.name))?;
+        ctx.out.publish(scenario.outputs)?;
         eprintln!("<== {} done in {:.0?}", scenario.name, begun.elapsed());
     }
-    readme::write(&ctx)?;
-    readme::check_all_json(&ctx.out.root)
+    readme::write(&tools, &root)?;
+    readme::check_all_json(&root)
 }
 
 /// The folder above `registry.terraform.io` (what `terraform init -plugin-dir=` wants).
