@@ -55,6 +55,11 @@ impl Options {
     }
 }
 
+/// `(name, what it makes)` of every scenario, in run order.
+pub(crate) fn scenarios() -> impl Iterator<Item = (&'static str, &'static str)> {
+    scenarios::ALL.iter().map(|s| (s.name, s.about))
+}
+
 /// Everything a scenario gets: the tools, moto, and `testdata/`.
 pub(crate) struct Ctx<'t> {
     pub(crate) tools: &'t Tools,

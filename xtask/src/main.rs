@@ -10,25 +10,33 @@ const USAGE: &str = "\
 usage: cargo xtask fixtures [--only SCENARIO]... [--keep-workdir]
 
   fixtures          regenerate testdata/ with real terraform + AWS provider + moto + aws CLI
-  --only SCENARIO   run only this scenario (repeatable); one of:
-                    estate, all-actions, partial-plans, tainted, deposed, interrupted,
-                    phases, accounts, demo
+  --only SCENARIO   run only this scenario (repeatable); see the list below
   --keep-workdir    keep the temporary terraform working directories for inspection
 
 environment:
   DRIFTLOCK_TF_PLUGIN_DIR   folder that holds registry.terraform.io/hashicorp/aws
-                            (found by searching well-known places when unset)";
+                            (found by searching well-known places when unset)
+
+scenarios:";
+
+fn usage() -> String {
+    let mut text = USAGE.to_owned();
+    for (name, about) in fixtures::scenarios() {
+        text.push_str(&format!("\n  {name:<16}  {about}"));
+    }
+    text
+}
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("fixtures") => fixtures::Options::parse(&args[1..]).and_then(fixtures::run),
         Some("-h" | "--help" | "help") => {
-            eprintln!("{USAGE}");
+            eprintln!("{}", usage());
             return ExitCode::SUCCESS;
         }
         _ => {
-            eprintln!("{USAGE}");
+            eprintln!("{}", usage());
             return ExitCode::from(2);
         }
     };
