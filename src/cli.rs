@@ -73,6 +73,11 @@ pub struct ScanArgs {
     /// A plan as JSON: `terraform show -json PLANFILE` (repeatable)
     #[arg(long = "plan", value_name = "FILE")]
     pub plans: Vec<PathBuf>,
+    /// A cloud inventory export, or a directory of them (repeatable): AWS tagging API, Config,
+    /// Resource Explorer, EC2/IAM/S3/KMS/Logs listings; GCP Cloud Asset Inventory; Azure
+    /// Resource Graph; the generic NDJSON inventory
+    #[arg(long = "inventory", value_name = "PATH|DIR")]
+    pub inventories: Vec<PathBuf>,
     /// driftlock.toml: severities (and, later, phases, exceptions)
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
@@ -119,6 +124,7 @@ fn run_scan(args: ScanArgs) -> i32 {
     inputs.extend(args.inputs.into_iter().map(|path| InputArg { path, role: Role::State }));
     inputs.extend(args.states.into_iter().map(|path| InputArg { path, role: Role::State }));
     inputs.extend(args.plans.into_iter().map(|path| InputArg { path, role: Role::Plan }));
+    inputs.extend(args.inventories.into_iter().map(|path| InputArg { path, role: Role::Inventory }));
     let opts = ScanOptions { inputs, config: args.config, progress: std::io::stderr().is_terminal() };
     let outcome = scan(&opts);
     emit(&args.output, &outcome)

@@ -53,6 +53,8 @@ pub enum Condition {
     SequencingDeviation,
     /// Anything but provider defaults before the first phase.
     NonCleanAccount,
+    /// Not a stop condition: what the audit could and could not verify.
+    Coverage,
 }
 
 impl Condition {
@@ -64,6 +66,7 @@ impl Condition {
             Condition::UndocumentedTooling => "undocumented-tooling",
             Condition::SequencingDeviation => "sequencing-deviation",
             Condition::NonCleanAccount => "non-clean-account",
+            Condition::Coverage => "coverage",
         }
     }
 }
@@ -159,9 +162,29 @@ codes! {
     PLAN_INCOMPLETE = "DL0104", "plan-incomplete", Error, PartialExecutionState, false,
         "a plan errored or is incomplete, so it does not describe the whole change";
 
+    /// In the cloud, in no authorized state.
+    UNMANAGED = "DL0105", "unmanaged", Error, PartialExecutionState, false,
+        "a resource exists in the cloud but in no authorized state";
+
     /// `resource_drift` in a plan.
     PLAN_DRIFT = "DL0201", "plan-drift", Error, ManualIntervention, false,
         "terraform saw a managed resource changed or deleted outside it";
+    /// In a state, absent from an inventory that lists its type.
+    MISSING = "DL0202", "missing", Error, ManualIntervention, false,
+        "a managed resource is absent from an inventory that lists every resource of its type";
+    /// Tags or catalog attributes differ from the cloud.
+    DRIFTED = "DL0203", "drifted", Error, ManualIntervention, false,
+        "a managed resource's tags or attributes differ from the cloud";
+
+    /// A state type with no catalog entry.
+    UNSUPPORTED_TYPE = "DL0701", "unsupported-type", Note, Coverage, false,
+        "a state resource type has no catalog entry, so it is not compared with the cloud";
+    /// An exception past its expiry date.
+    EXPIRED_EXCEPTION = "DL0702", "expired-exception", Error, MissingGovernanceArtifacts, false,
+        "an exception in the configuration has expired and no longer accepts anything";
+    /// An exception that accepted nothing.
+    UNMATCHED_EXCEPTION = "DL0703", "unmatched-exception", Warning, Coverage, false,
+        "an exception in the configuration matched nothing in this run";
 }
 
 /// Looks a code up by its code (`DL0101`, case-insensitive) or its name (`tainted`).

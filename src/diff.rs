@@ -67,7 +67,7 @@ fn apply_mask(v: &Value, mask: &Value) -> Value {
 }
 
 /// Flattens `v` into sorted `path = value` lines, skipping empty values. Objects nest with
-/// dots; a list of scalars is one line; a list of objects is one line per element
+/// dots; a list of one scalar is one line; longer lists and lists of objects are one line per element
 /// (`path[] = {…}`), sorted, because Terraform's JSON writes sets as lists in hash order and
 /// an index-by-index diff of a set says nothing true.
 fn flatten(path: &str, v: &Value, out: &mut Vec<String>) {
@@ -83,7 +83,7 @@ fn flatten(path: &str, v: &Value, out: &mut Vec<String>) {
             }
         }
         Value::Array(a) if a.is_empty() => {}
-        Value::Array(a) if a.iter().any(|x| x.is_object() || x.is_array()) => {
+        Value::Array(a) if a.len() > 1 || a.iter().any(|x| x.is_object() || x.is_array()) => {
             let mut items: Vec<String> = a.iter().map(|x| format!("{path}[] = {}", compact(x))).collect();
             items.sort();
             out.extend(items);

@@ -83,6 +83,12 @@ impl Finding {
         self
     }
 
+    /// Sets the resource type without an address (cloud-side findings).
+    pub fn resource_type_only(mut self, t: impl Into<String>) -> Self {
+        self.resource_type = Some(t.into());
+        self
+    }
+
     pub fn cloud_id(mut self, id: Option<String>) -> Self {
         self.cloud_id = id;
         self

@@ -5,6 +5,7 @@
 //! → [`report`] (findings → human, JSON). Inputs that cannot be audited are
 //! [`error::InputError`]s and close the gate with exit status 2.
 
+pub mod catalog;
 pub mod checks;
 pub mod cli;
 pub mod code;
@@ -15,6 +16,7 @@ pub mod finding;
 pub mod ingest;
 pub mod locate;
 pub mod model;
+pub mod presets;
 pub mod report;
 pub mod scan;
 pub mod source;

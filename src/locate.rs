@@ -74,8 +74,11 @@ impl<'a> Resolver<'a> {
     }
 
     fn value_at(&mut self, path: &[Seg]) -> Option<&'a RawValue> {
-        let mut cur: &'a RawValue = self.root?;
-        for depth in 0..path.len() {
+        let (mut cur, first): (&'a RawValue, usize) = match path.first() {
+            Some(Seg::Line(n)) => (self.line(*n)?, 1),
+            _ => (self.root?, 0),
+        };
+        for depth in first..path.len() {
             let prefix = path[..depth].to_vec();
             let want_array = matches!(path[depth], Seg::Index(_));
             let container = self.cache.entry(prefix).or_insert_with(|| {
@@ -94,6 +97,20 @@ impl<'a> Resolver<'a> {
             };
         }
         Some(cur)
+    }
+
+    /// The JSON value on line `n` (1-based) of a newline-delimited text.
+    fn line(&self, n: u32) -> Option<&'a RawValue> {
+        let text = self.text;
+        let mut start = 0;
+        for _ in 1..n {
+            start += memchr::memchr(b'\n', &text.as_bytes()[start..])? + 1;
+        }
+        let end = memchr::memchr(b'\n', &text.as_bytes()[start..]).map_or(text.len(), |i| start + i);
+        let line = &text[start..end];
+        let trimmed = line.trim_start();
+        let lead = line.len() - trimmed.len();
+        serde_json::from_str::<&'a RawValue>(text[start + lead..end].trim_end()).ok()
     }
 
     /// The span a locator points at: the focus member (`"key": value`) when it has one and the
@@ -160,6 +177,15 @@ mod tests {
         let (off, len) = r.span(&loc).unwrap();
         assert_eq!(&TEXT[off..off + len], "{");
         assert!(r.span(&Locator::new(vec![Seg::Key("resources"), Seg::Index(5)])).is_none());
+    }
+
+    #[test]
+    fn resolves_lines_of_ndjson() {
+        let t = "{\"a\":1}\n  {\"b\": {\"c\": 2}}\n";
+        let mut r = Resolver::new(t);
+        let (off, len) = r.span(&Locator::new(vec![Seg::Line(2)]).focus("b")).unwrap();
+        assert_eq!(&t[off..off + len], "\"b\": {\"c\": 2}");
+        assert_eq!(line_col(t, off), (2, 4));
     }
 
     #[test]

@@ -3,10 +3,11 @@
 
 use std::path::PathBuf;
 
+use crate::catalog::Catalog;
 use crate::checks::{self, Ctx};
 use crate::code;
 use crate::error::InputError;
-use crate::ingest::{self, AttributeFilter, IdentityAttributes, InputArg};
+use crate::ingest::{self, InputArg};
 use crate::locate::{self, Texts};
 use crate::model::Estate;
 use crate::report::Report;
@@ -50,12 +51,13 @@ pub fn scan(opts: &ScanOptions) -> Outcome {
     errors.extend(expanded.errors);
     let bar = progress_bar(opts.progress, expanded.sources.len());
     let tick = || bar.inc(1);
-    let filter: &dyn AttributeFilter = &IdentityAttributes;
-    errors.extend(ingest::load(&mut estate, expanded.sources, filter, &tick));
+    errors.extend(ingest::load(&mut estate, expanded.sources, Catalog::builtin(), &tick));
     bar.finish_and_clear();
 
-    let ctx = Ctx { estate: &estate };
+    crate::presets::derive_facts(&mut estate.inventory);
+    let ctx = Ctx::new(&estate, Catalog::builtin(), config.as_ref());
     let mut findings = checks::run(checks::SCAN, &ctx);
+    drop(ctx);
     if let Some(c) = &config {
         c.apply(&mut findings);
     }

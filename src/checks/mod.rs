@@ -2,19 +2,55 @@
 //! A check never reads a file and never prints.
 
 mod deposed;
+mod drifted;
+mod exceptions;
 mod interrupted;
+pub mod join;
+mod missing;
 mod plan_drift;
 mod plan_incomplete;
 mod tainted;
+mod unmanaged;
+mod unsupported;
 
 use rayon::prelude::*;
 
+use crate::catalog::{Catalog, Entry};
+use crate::config::{Config, Subject};
 use crate::finding::Finding;
-use crate::model::{Estate, Instance, State, StateFormat};
+use crate::model::{CloudResource, Estate, Instance, State, StateFormat};
+use crate::presets::Preset;
 
 /// What a check may look at.
 pub struct Ctx<'a> {
     pub estate: &'a Estate,
+    pub catalog: &'a Catalog,
+    pub config: Option<&'a Config>,
+    /// Provider-default presets in use.
+    pub presets: Vec<&'a Preset>,
+    /// The join with the cloud inventory, when inventories were given.
+    pub join: Option<join::Join>,
+    /// Today, for exception expiry.
+    pub today: jiff::civil::Date,
+}
+
+impl<'a> Ctx<'a> {
+    pub fn new(estate: &'a Estate, catalog: &'a Catalog, config: Option<&'a Config>) -> Self {
+        let join = (!estate.inventory.is_empty()).then(|| join::Join::build(estate, catalog));
+        Ctx {
+            estate,
+            catalog,
+            config,
+            presets: crate::presets::builtin().iter().collect(),
+            join,
+            today: jiff::Timestamp::now().to_zoned_datetime(jiff::tz::TimeZone::UTC).date(),
+        }
+    }
+
+    /// True when a configured exception accepts this subject.
+    pub fn excepted(&self, s: &Subject<'_>) -> bool {
+        self.config.is_some_and(|c| c.exception_for(s, self.today).is_some())
+    }
 }
 
 /// One check.
@@ -31,18 +67,56 @@ pub static SCAN: &[&dyn Check] = &[
     &interrupted::Interrupted,
     &plan_incomplete::PlanIncomplete,
     &plan_drift::PlanDrift,
+    &unmanaged::Unmanaged,
+    &missing::Missing,
+    &drifted::Drifted,
+    &unsupported::Unsupported,
 ];
 
-/// Runs checks in parallel; the caller sorts.
+/// Runs checks in parallel, then judges the exceptions; the caller sorts.
 pub fn run(checks: &[&dyn Check], ctx: &Ctx<'_>) -> Vec<Finding> {
-    checks
+    let mut out: Vec<Finding> = checks
         .par_iter()
         .flat_map_iter(|c| {
             let mut out = Vec::new();
             c.run(ctx, &mut out);
             out
         })
-        .collect()
+        .collect();
+    exceptions::run(ctx, &mut out);
+    out
+}
+
+/// Where a cloud resource was seen: `file (format), …`.
+pub(crate) fn sighting_list(ctx: &Ctx<'_>, r: &CloudResource) -> String {
+    let mut seen: Vec<String> = r.sightings.iter().map(|s| ctx.estate.sources.get(s.source).name.clone()).collect();
+    seen.dedup();
+    seen.join(", ")
+}
+
+/// The canonical id of a state instance: its ARN, or the catalog's template filled from its
+/// attributes, saying which parts are unknown.
+pub(crate) fn instance_cloud_id(e: &Entry, i: &Instance, m: &join::Match) -> String {
+    if let Some(a) = i.attributes.get("arn").and_then(|v| v.as_str()).filter(|a| a.starts_with("arn:")) {
+        return a.to_owned();
+    }
+    let keys = e.state_keys(&i.attributes);
+    if let Some(k) = keys.iter().find(|k| matches!(k.kind, crate::model::KeyKind::Asset | crate::model::KeyKind::Arm)) {
+        return k.value.clone();
+    }
+    if let Some(t) = &e.arn {
+        let region = m.region.clone().unwrap_or_else(|| "<unknown-region>".into());
+        let account = m.account.clone().unwrap_or_else(|| "<unknown-account>".into());
+        if let Some(s) = crate::catalog::fill(t, &i.attributes, &|n| match n {
+            "partition" => Some("aws".into()),
+            "region" => Some(region.clone()),
+            "account" => Some(account.clone()),
+            _ => None,
+        }) {
+            return s;
+        }
+    }
+    i.id().unwrap_or_default().to_owned()
 }
 
 /// Audited states: files given as states (a plan's prior state is judged through the plan).

@@ -4,6 +4,7 @@
 //! Directories are walked, files are parsed in parallel, and every input that cannot be read
 //! becomes an [`InputError`] while the others are still audited (exit 2 at the end).
 
+pub mod inventory;
 pub mod json;
 mod plan;
 mod show_json;
@@ -17,6 +18,7 @@ use serde::Deserialize;
 pub use json::{AllAttributes, AttributeFilter, IdentityAttributes};
 use json::{FileCtx, TopLevel};
 
+use crate::catalog::Catalog;
 use crate::code;
 use crate::error::InputError;
 use crate::model::{Estate, LockInfo, Plan, State};
@@ -27,6 +29,7 @@ use crate::source::{Source, SourceId, display_path};
 pub enum Role {
     State,
     Plan,
+    Inventory,
 }
 
 /// A path (or `-` for standard input) from the command line or the configuration.
@@ -42,6 +45,7 @@ pub enum Parsed {
     State(State),
     Plan(Box<Plan>),
     Lock(LockInfo),
+    Inventory(inventory::Part),
 }
 
 /// The recognised format of a file.
@@ -51,6 +55,7 @@ pub enum Format {
     ShowJson,
     Plan,
     LockInfo,
+    Inventory(inventory::DocFormat),
 }
 
 /// Files found for the inputs: sources to parse, plus errors for inputs that yield nothing.
@@ -62,6 +67,12 @@ pub struct Expanded {
 /// Names of files a directory walk picks up.
 fn is_state_file(name: &str) -> bool {
     name.ends_with(".tfstate") || name.ends_with(".tfstate.json") || name.ends_with(".tfstate.gz")
+}
+
+/// Names of files an inventory directory walk picks up.
+fn is_inventory_file(name: &str) -> bool {
+    let n = name.strip_suffix(".gz").unwrap_or(name);
+    n.ends_with(".json") || n.ends_with(".jsonl") || n.ends_with(".ndjson")
 }
 
 const LOCK_INFO: &str = ".terraform.tfstate.lock.info";
@@ -90,9 +101,14 @@ pub fn expand(args: &[InputArg]) -> Expanded {
         }
         if arg.path.is_dir() {
             let before = sources.len();
-            walk_dir(&arg.path, &mut sources, &mut errors);
+            walk_dir(&arg.path, arg.role, &mut sources, &mut errors);
             let found_state = sources[before..].iter().any(|s| s.name.rsplit('/').next() != Some(LOCK_INFO));
-            if !found_state {
+            if !found_state && arg.role == Role::Inventory {
+                errors.push(
+                    InputError::new(&code::NO_INPUTS, display_path(&arg.path), format!("{} holds no inventory file (*.json, *.jsonl, *.ndjson, optionally .gz)", display_path(&arg.path)))
+                        .with_help("export the account first (`aws resourcegroupstaggingapi get-resources`, describe-*, Config, …); an empty directory is never a clean account"),
+                );
+            } else if !found_state {
                 errors.push(
                     InputError::new(
                         &code::NO_INPUTS,
@@ -109,7 +125,7 @@ pub fn expand(args: &[InputArg]) -> Expanded {
     Expanded { sources, errors }
 }
 
-fn walk_dir(dir: &Path, sources: &mut Vec<Source>, errors: &mut Vec<InputError>) {
+fn walk_dir(dir: &Path, role: Role, sources: &mut Vec<Source>, errors: &mut Vec<InputError>) {
     let walker = walkdir::WalkDir::new(dir).follow_links(true).sort_by_file_name().into_iter().filter_entry(|e| {
         !(e.file_type().is_dir() && e.depth() > 0 && matches!(e.file_name().to_str(), Some(".terraform" | ".git")))
     });
@@ -117,7 +133,11 @@ fn walk_dir(dir: &Path, sources: &mut Vec<Source>, errors: &mut Vec<InputError>)
         match entry {
             Ok(e) if e.file_type().is_file() => {
                 let name = e.file_name().to_string_lossy();
-                if is_state_file(&name) || name == LOCK_INFO {
+                let wanted = match role {
+                    Role::Inventory => is_inventory_file(&name),
+                    Role::State | Role::Plan => is_state_file(&name) || name == LOCK_INFO,
+                };
+                if wanted {
                     sources.push(Source::file(e.path()));
                 }
             }
@@ -139,14 +159,14 @@ fn walk_dir(dir: &Path, sources: &mut Vec<Source>, errors: &mut Vec<InputError>)
 pub fn load(
     estate: &mut Estate,
     sources: Vec<Source>,
-    filter: &dyn AttributeFilter,
+    catalog: &Catalog,
     progress: &(dyn Fn() + Sync),
 ) -> Vec<InputError> {
     let ids: Vec<SourceId> = sources.into_iter().map(|s| estate.sources.add(s)).collect();
     let results: Vec<Result<Parsed, InputError>> = ids
         .par_iter()
         .map(|id| {
-            let r = parse_source(*id, estate.sources.get(*id), filter);
+            let r = parse_source(*id, estate.sources.get(*id), catalog);
             progress();
             r
         })
@@ -157,6 +177,13 @@ pub fn load(
             Ok(Parsed::State(s)) => estate.states.push(s),
             Ok(Parsed::Plan(p)) => estate.plans.push(*p),
             Ok(Parsed::Lock(l)) => estate.locks.push(l),
+            Ok(Parsed::Inventory(part)) => {
+                for r in part.resources {
+                    estate.inventory.add(r);
+                }
+                estate.inventory.coverage.extend(part.coverage);
+                estate.notes.extend(part.notes);
+            }
             Err(e) => errors.push(e),
         }
     }
@@ -164,7 +191,7 @@ pub fn load(
 }
 
 /// Reads, recognises and parses one source.
-pub fn parse_source(id: SourceId, source: &Source, filter: &dyn AttributeFilter) -> Result<Parsed, InputError> {
+pub fn parse_source(id: SourceId, source: &Source, catalog: &Catalog) -> Result<Parsed, InputError> {
     let bytes = source.bytes()?;
     if bytes.starts_with(b"PK\x03\x04") {
         return Err(InputError::new(
@@ -178,11 +205,12 @@ pub fn parse_source(id: SourceId, source: &Source, filter: &dyn AttributeFilter)
         )));
     }
     let text = Source::memory(source.name.clone(), bytes).text()?;
-    parse_text(id, &source.name, &text, filter)
+    parse_text(id, &source.name, &text, catalog)
 }
 
 /// Recognises and parses a decoded text.
-pub fn parse_text(id: SourceId, name: &str, text: &str, filter: &dyn AttributeFilter) -> Result<Parsed, InputError> {
+pub fn parse_text(id: SourceId, name: &str, text: &str, catalog: &Catalog) -> Result<Parsed, InputError> {
+    let filter: &dyn AttributeFilter = catalog;
     let ctx = FileCtx { id, name, text };
     if text.trim().is_empty() {
         return Err(InputError::new(&code::EMPTY_INPUT, name, format!("{name} is empty"))
@@ -208,6 +236,7 @@ pub fn parse_text(id: SourceId, name: &str, text: &str, filter: &dyn AttributeFi
             plan::parse(&ctx, &top, fv, filter).map(|p| Parsed::Plan(Box::new(p)))
         }
         Format::LockInfo => parse_lock(&ctx, &top).map(Parsed::Lock),
+        Format::Inventory(fmt) => inventory::parse(fmt, &ctx, &top, catalog).map(Parsed::Inventory),
     }
 }
 
@@ -295,6 +324,9 @@ fn detect(ctx: &FileCtx<'_>, top: &TopLevel<'_>) -> Result<Format, InputError> {
     if top.has("ID") && top.has("Operation") && top.has("Who") {
         return Ok(Format::LockInfo);
     }
+    if let Some(fmt) = inventory::detect(top) {
+        return Ok(Format::Inventory(fmt));
+    }
     let start = ctx.text.len() - ctx.text.trim_start().len();
     Err(InputError::new(&code::UNKNOWN_FORMAT, ctx.name, format!("{} is JSON but not a format driftlock reads (no `version`+`lineage` of a state, no `format_version` of a plan or show -json output)", ctx.name))
         .with_help("states come from `terraform state pull`, plans from `terraform show -json PLANFILE`")
@@ -352,7 +384,7 @@ mod tests {
     use super::*;
 
     fn parse(text: &str) -> Result<Parsed, InputError> {
-        parse_text(SourceId(0), "t.json", text, &IdentityAttributes)
+        parse_text(SourceId(0), "t.json", text, Catalog::builtin())
     }
 
     fn err_code(text: &str) -> &'static str {

@@ -5,6 +5,9 @@
 pub enum Seg {
     Key(&'static str),
     Index(u32),
+    /// The Nth line (1-based) of a newline-delimited file; the rest of the path is inside it.
+    /// Only valid as the first segment.
+    Line(u32),
 }
 
 /// A JSON path into a source, plus an optional member of the object found there to point at

@@ -3,11 +3,13 @@
 //! [`Estate`] without changing what is here.
 
 mod address;
+mod inventory;
 mod locator;
 mod plan;
 mod state;
 
 pub use address::{Address, IndexKey, Mode};
+pub use inventory::{Cloud, CloudResource, Coverage, Inventory, Key, KeyKind, Scope, Sighting, asset_name};
 pub use locator::{Locator, Seg};
 pub use plan::{Actions, Change, Plan};
 pub use state::{Attributes, Instance, PathStep, State, StateFormat, Status, provider_short_name};
@@ -33,6 +35,9 @@ pub struct Estate {
     pub states: Vec<State>,
     pub plans: Vec<Plan>,
     pub locks: Vec<LockInfo>,
+    pub inventory: Inventory,
+    /// Things worth telling that are neither findings nor errors.
+    pub notes: Vec<String>,
 }
 
 impl Estate {

@@ -1,0 +1,125 @@
+//! The join of states with the cloud inventory: every managed instance with the cloud
+//! resource it is, by the catalog's keys. One hash lookup per key; no nested loops.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use rustc_hash::FxHashMap;
+use serde_json::Value;
+
+use crate::catalog::arn::Arn;
+use crate::catalog::{Catalog, Entry};
+use crate::model::{Cloud, Coverage, Estate, Instance, KeyKind, Mode, Scope, State, StateFormat};
+
+/// One managed instance and what it joined with.
+#[derive(Debug, Clone)]
+pub struct Match {
+    pub state: usize,
+    pub instance: usize,
+    pub entry: Option<Arc<Entry>>,
+    /// Index into `estate.inventory.resources`.
+    pub resource: Option<usize>,
+    pub region: Option<String>,
+    pub account: Option<String>,
+}
+
+/// The join.
+#[derive(Debug, Default)]
+pub struct Join {
+    pub matches: Vec<Match>,
+    /// For each inventory resource, the first instance that owns it (index into `matches`).
+    pub owner: Vec<Option<usize>>,
+    /// State types without a catalog entry: instance count and first instance.
+    pub unsupported: BTreeMap<String, (usize, usize)>,
+    /// Coverage statements by cloud type, and the "every tagged type" ones by cloud.
+    by_type: FxHashMap<Arc<str>, Vec<usize>>,
+    wildcard: FxHashMap<Cloud, Vec<usize>>,
+}
+
+fn instance_place(i: &Instance) -> (Option<String>, Option<String>) {
+    match i.attributes.get("arn").and_then(Value::as_str).and_then(Arn::parse) {
+        Some(a) => (a.region().map(str::to_owned), a.account().map(str::to_owned)),
+        None => (None, None),
+    }
+}
+
+/// States that are audited against the cloud: files given as states, not plans' prior states.
+fn audited(estate: &Estate) -> impl Iterator<Item = (usize, &State)> {
+    estate.states.iter().enumerate().filter(|(_, s)| s.format != StateFormat::PlanPrior)
+}
+
+impl Join {
+    pub fn build(estate: &Estate, catalog: &Catalog) -> Join {
+        let inv = &estate.inventory;
+        let mut j = Join { owner: vec![None; inv.resources.len()], ..Join::default() };
+        for (ci, c) in inv.coverage.iter().enumerate() {
+            match &c.cloud_type {
+                Some(t) => j.by_type.entry(t.clone()).or_default().push(ci),
+                None => j.wildcard.entry(c.cloud).or_default().push(ci),
+            }
+        }
+        for (si, s) in audited(estate) {
+            for (ii, inst) in s.instances.iter().enumerate() {
+                if inst.address.mode != Mode::Managed {
+                    continue;
+                }
+                let entry = catalog.get(&inst.address.type_).cloned();
+                let (region, account) = instance_place(inst);
+                let resource = match &entry {
+                    Some(e) => e.state_keys(&inst.attributes).iter().find_map(|k| {
+                        inv.find(&e.cloud_type, k)
+                            .or_else(|| if k.kind == KeyKind::Arn { inv.find_arn(&k.value) } else { None })
+                    }),
+                    None => {
+                        let m = j.unsupported.entry(inst.address.type_.clone()).or_insert((0, j.matches.len()));
+                        m.0 += 1;
+                        inst.attributes.get("arn").and_then(Value::as_str).and_then(|a| inv.find_arn(a)).or_else(|| {
+                            // The generic inventory may list resources under their Terraform type.
+                            let t: Arc<str> = Arc::from(inst.address.type_.as_str());
+                            inst.id().and_then(|id| inv.find(&t, &crate::model::Key::new(KeyKind::Id, id)))
+                        })
+                    }
+                };
+                let mi = j.matches.len();
+                if let Some(r) = resource {
+                    if j.owner[r].is_none() {
+                        j.owner[r] = Some(mi);
+                    }
+                }
+                j.matches.push(Match { state: si, instance: ii, entry, resource, region, account });
+            }
+        }
+        j
+    }
+
+    /// The coverage statement that vouches for this instance's presence, if any.
+    pub fn coverage<'e>(&self, estate: &'e Estate, m: &Match, has_tags: bool) -> Option<&'e Coverage> {
+        let e = m.entry.as_ref()?;
+        let inv = &estate.inventory;
+        let typed = self.by_type.get(&e.cloud_type).into_iter().flatten();
+        let wild = if e.tagged { self.wildcard.get(&e.cloud).map(Vec::as_slice).unwrap_or(&[]) } else { &[] };
+        typed.chain(wild.iter()).map(|ci| &inv.coverage[*ci]).find(|c| {
+            let region_ok = !e.regional || c.region.is_none() || m.region.is_none() || c.region == m.region;
+            let account_ok = c.account.is_none() || m.account.is_none() || c.account == m.account;
+            let scope_ok = c.scope == Scope::All || has_tags;
+            region_ok && account_ok && scope_ok
+        })
+    }
+}
+
+/// An instance's tags as the cloud should show them (the catalog's `tags_attr`), `aws:` tags
+/// dropped; `None` when the state does not record them.
+pub fn state_tags(e: &Entry, i: &Instance) -> Option<BTreeMap<String, String>> {
+    let v = i.attributes.get(&e.tags_attr).or_else(|| i.attributes.get("tags"))?;
+    let o = match v {
+        Value::Object(o) => o,
+        Value::Null => return Some(BTreeMap::new()),
+        _ => return None,
+    };
+    Some(
+        o.iter()
+            .filter(|(k, _)| !k.starts_with("aws:"))
+            .map(|(k, v)| (k.clone(), v.as_str().map_or_else(|| v.to_string(), str::to_owned)))
+            .collect(),
+    )
+}

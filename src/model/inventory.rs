@@ -1,0 +1,325 @@
+//! What really exists in the cloud: resources read from inventory exports, merged by
+//! canonical identity, and what each export can vouch for (coverage).
+//!
+//! The same resource seen in several sources is one [`CloudResource`]: records are merged
+//! when they share any [`Key`] of the same cloud type (a hash join, never nested loops).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use rustc_hash::FxHashMap;
+use serde_json::{Map, Value};
+
+use super::Locator;
+use crate::source::SourceId;
+
+/// Which cloud a resource lives in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Cloud {
+    Aws,
+    Gcp,
+    Azure,
+    /// Anything else, from the generic NDJSON inventory.
+    Other,
+}
+
+impl Cloud {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Cloud::Aws => "aws",
+            Cloud::Gcp => "gcp",
+            Cloud::Azure => "azure",
+            Cloud::Other => "other",
+        }
+    }
+
+    /// The cloud of a Terraform provider short name (`aws`, `google`, `azurerm`).
+    pub fn of_provider(p: &str) -> Cloud {
+        match p {
+            "aws" => Cloud::Aws,
+            "google" | "google-beta" => Cloud::Gcp,
+            "azurerm" | "azapi" => Cloud::Azure,
+            _ => Cloud::Other,
+        }
+    }
+}
+
+/// The kinds of identity a resource can be joined on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum KeyKind {
+    /// AWS ARN (log-group `:*` suffix removed).
+    Arn,
+    /// The service's own id (`vpc-…`, bucket name, KMS key id).
+    Id,
+    /// A name unique within its type and account (IAM role name).
+    Name,
+    /// A unique id distinct from the name (IAM `AROA…`, GCP `uniqueId`).
+    UniqueId,
+    /// GCP full asset name (`//compute.googleapis.com/projects/p/global/networks/n`).
+    Asset,
+    /// Azure ARM id, lower-cased, no trailing `/`.
+    Arm,
+}
+
+/// One identity of a resource: its kind and normalized value.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Key {
+    pub kind: KeyKind,
+    pub value: String,
+}
+
+impl Key {
+    /// Builds a key, normalizing the value the way its kind compares.
+    pub fn new(kind: KeyKind, value: &str) -> Key {
+        let value = match kind {
+            KeyKind::Arn => value.strip_suffix(":*").unwrap_or(value).to_owned(),
+            KeyKind::Arm => value.trim_end_matches('/').to_ascii_lowercase(),
+            KeyKind::Asset => asset_name(value),
+            _ => value.to_owned(),
+        };
+        Key { kind, value }
+    }
+}
+
+/// A GCP full resource name from a self link or an asset name:
+/// `https://www.googleapis.com/compute/v1/projects/p/global/networks/n` →
+/// `//compute.googleapis.com/projects/p/global/networks/n`;
+/// `https://storage.googleapis.com/storage/v1/b/x` → `//storage.googleapis.com/x`.
+pub fn asset_name(value: &str) -> String {
+    let Some(rest) = value.strip_prefix("https://") else { return value.to_owned() };
+    let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
+    if host == "www.googleapis.com" {
+        // www.googleapis.com/SERVICE/VERSION/PATH
+        let mut parts = path.splitn(3, '/');
+        let service = parts.next().unwrap_or("");
+        let _version = parts.next();
+        let path = parts.next().unwrap_or("");
+        if service == "storage" {
+            return format!("//storage.googleapis.com/{}", path.trim_start_matches("b/"));
+        }
+        return format!("//{service}.googleapis.com/{path}");
+    }
+    if host == "storage.googleapis.com" {
+        let p = path.trim_start_matches("storage/v1/").trim_start_matches("b/");
+        return format!("//storage.googleapis.com/{p}");
+    }
+    // SERVICE.googleapis.com/VERSION/PATH
+    let path = path.split_once('/').map_or(path, |(_, p)| p);
+    format!("//{host}/{path}")
+}
+
+/// Where a resource was seen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sighting {
+    pub source: SourceId,
+    pub locator: Locator,
+    /// The export format (`aws-tagging`, `aws-config-snapshot`, `ec2-describe-vpcs`…).
+    pub format: &'static str,
+}
+
+/// A resource that exists in the cloud.
+#[derive(Debug, Clone)]
+pub struct CloudResource {
+    pub cloud: Cloud,
+    /// The cloud's own type name: `AWS::EC2::VPC`, `compute.googleapis.com/Network`,
+    /// `microsoft.network/virtualnetworks` (lower-case), or a generic type.
+    pub cloud_type: Arc<str>,
+    pub keys: Vec<Key>,
+    /// The canonical id shown in reports: the ARN, the full asset name, the lower-cased ARM
+    /// id. Where a part is unknown it says so (`arn:aws:ec2:<unknown-region>:…`).
+    pub cloud_id: String,
+    pub region: Option<String>,
+    pub account: Option<String>,
+    pub name: Option<String>,
+    /// Tags or labels; `None` when the source cannot tell (not "no tags").
+    pub tags: Option<BTreeMap<String, String>>,
+    /// Attributes in Terraform's vocabulary (`cidr_block`, `ingress` normalized), and the
+    /// facts default presets look at (`is_default`, `group_name`, `path`…).
+    pub attributes: Map<String, Value>,
+    pub sightings: Vec<Sighting>,
+}
+
+impl CloudResource {
+    pub fn new(cloud: Cloud, cloud_type: Arc<str>, cloud_id: String) -> Self {
+        CloudResource {
+            cloud,
+            cloud_type,
+            keys: Vec::new(),
+            cloud_id,
+            region: None,
+            account: None,
+            name: None,
+            tags: None,
+            attributes: Map::new(),
+            sightings: Vec::new(),
+        }
+    }
+
+    pub fn key(mut self, kind: KeyKind, value: &str) -> Self {
+        if !value.is_empty() {
+            let k = Key::new(kind, value);
+            if !self.keys.contains(&k) {
+                self.keys.push(k);
+            }
+        }
+        self
+    }
+
+    pub fn attr(mut self, name: &str, value: impl Into<Value>) -> Self {
+        let v = value.into();
+        if !v.is_null() {
+            self.attributes.insert(name.to_owned(), v);
+        }
+        self
+    }
+
+    /// Folds another record of the same resource into this one: keys and sightings are
+    /// unioned; known values fill unknown ones (the first source to know wins, so the result
+    /// does not depend on thread timing, only on input order).
+    pub fn merge(&mut self, other: CloudResource) {
+        for k in other.keys {
+            if !self.keys.contains(&k) {
+                self.keys.push(k);
+            }
+        }
+        if self.cloud_id.contains("<unknown-") && !other.cloud_id.contains("<unknown-") {
+            self.cloud_id = other.cloud_id;
+        }
+        self.region = self.region.take().or(other.region);
+        self.account = self.account.take().or(other.account);
+        self.name = self.name.take().or(other.name);
+        self.tags = self.tags.take().or(other.tags);
+        for (k, v) in other.attributes {
+            self.attributes.entry(k).or_insert(v);
+        }
+        self.sightings.extend(other.sightings);
+    }
+}
+
+/// How much of a type an export vouches for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Scope {
+    /// Every resource of the type (in its region and account) is listed.
+    All,
+    /// Only resources that have (or once had) tags: the tagging API, Resource Explorer.
+    Tagged,
+}
+
+/// A statement by one export: "every resource of `cloud_type` in `region` is listed here".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Coverage {
+    pub source: SourceId,
+    pub cloud: Cloud,
+    /// `None`: every type the catalog says this format lists (the tagging API).
+    pub cloud_type: Option<Arc<str>>,
+    /// `None`: the export does not say its region.
+    pub region: Option<String>,
+    pub account: Option<String>,
+    pub scope: Scope,
+    pub format: &'static str,
+}
+
+/// Every cloud resource of a run, merged.
+#[derive(Debug, Default)]
+pub struct Inventory {
+    pub resources: Vec<CloudResource>,
+    pub coverage: Vec<Coverage>,
+    index: FxHashMap<(Arc<str>, Key), usize>,
+    /// ARNs are unique across types: found even when the type is unknown to the catalog.
+    arns: FxHashMap<String, usize>,
+}
+
+impl Inventory {
+    /// Adds a record, merging it into the resource it shares a key with.
+    pub fn add(&mut self, r: CloudResource) {
+        let found = r.keys.iter().find_map(|k| {
+            self.index.get(&(r.cloud_type.clone(), k.clone())).copied().or_else(|| match k.kind {
+                KeyKind::Arn => self.arns.get(&k.value).copied(),
+                _ => None,
+            })
+        });
+        let idx = match found {
+            Some(i) => {
+                self.resources[i].merge(r);
+                i
+            }
+            None => {
+                self.resources.push(r);
+                self.resources.len() - 1
+            }
+        };
+        let t = self.resources[idx].cloud_type.clone();
+        for k in &self.resources[idx].keys {
+            self.index.entry((t.clone(), k.clone())).or_insert(idx);
+            if k.kind == KeyKind::Arn {
+                self.arns.entry(k.value.clone()).or_insert(idx);
+            }
+        }
+    }
+
+    /// The resource with this ARN, whatever its type.
+    pub fn find_arn(&self, arn: &str) -> Option<usize> {
+        self.arns.get(Key::new(KeyKind::Arn, arn).value.as_str()).copied()
+    }
+
+    /// The resource of `cloud_type` with this key.
+    pub fn find(&self, cloud_type: &Arc<str>, key: &Key) -> Option<usize> {
+        self.index.get(&(cloud_type.clone(), key.clone())).copied()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.resources.is_empty() && self.coverage.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vpc(id: &str) -> CloudResource {
+        CloudResource::new(Cloud::Aws, Arc::from("AWS::EC2::VPC"), format!("arn:aws:ec2:us-east-1:1:vpc/{id}"))
+            .key(KeyKind::Id, id)
+    }
+
+    #[test]
+    fn records_sharing_a_key_merge() {
+        let mut inv = Inventory::default();
+        let mut a = vpc("vpc-1");
+        a.tags = None;
+        inv.add(a);
+        let mut b = vpc("vpc-1").key(KeyKind::Arn, "arn:aws:ec2:us-east-1:1:vpc/vpc-1");
+        b.tags = Some(BTreeMap::from([("Name".into(), "x".into())]));
+        inv.add(b);
+        inv.add(vpc("vpc-2"));
+        assert_eq!(inv.resources.len(), 2);
+        assert_eq!(inv.resources[0].keys.len(), 2);
+        assert!(inv.resources[0].tags.is_some());
+        let t: Arc<str> = Arc::from("AWS::EC2::VPC");
+        assert_eq!(inv.find(&t, &Key::new(KeyKind::Arn, "arn:aws:ec2:us-east-1:1:vpc/vpc-1")), Some(0));
+    }
+
+    #[test]
+    fn self_links_become_asset_names() {
+        assert_eq!(
+            asset_name("https://www.googleapis.com/compute/v1/projects/p/global/networks/n"),
+            "//compute.googleapis.com/projects/p/global/networks/n"
+        );
+        assert_eq!(
+            asset_name("https://container.googleapis.com/v1/projects/p/locations/l/clusters/c"),
+            "//container.googleapis.com/projects/p/locations/l/clusters/c"
+        );
+        assert_eq!(asset_name("//compute.googleapis.com/projects/p"), "//compute.googleapis.com/projects/p");
+    }
+
+    #[test]
+    fn keys_normalize() {
+        assert_eq!(
+            Key::new(KeyKind::Arn, "arn:aws:logs:us-east-1:1:log-group:/a:*").value,
+            "arn:aws:logs:us-east-1:1:log-group:/a"
+        );
+        assert_eq!(
+            Key::new(KeyKind::Arm, "/subscriptions/S/resourceGroups/RG/").value,
+            "/subscriptions/s/resourcegroups/rg"
+        );
+    }
+}
