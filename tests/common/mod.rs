@@ -52,6 +52,7 @@ pub fn shared() -> Option<PathBuf> {
 }
 
 /// Says loudly that a test skipped, and why.
+#[allow(clippy::print_stderr)]
 pub fn skip(test: &str, why: &str) {
     eprintln!("SKIPPED {test}: {why}");
 }
