@@ -182,7 +182,7 @@ fn tagging(ctx: &Ctx<'_, '_>, top: &TopLevel<'_>) -> Result<Part, InputError> {
             regions.insert(reg.clone());
         }
         r.tags = aws_tags(rec.get("Tags")).or(Some(BTreeMap::new()));
-        part.resources.push(finish(r, ctx, "aws-tagging", at("ResourceTagMappingList", i)));
+        part.resources.push(finish(r, ctx, "aws-tagging", at("ResourceTagMappingList", i).focus("ResourceARN")));
     }
     // The API is regional; a file without a region hint vouches for the regions its ARNs show.
     let scope_regions: Vec<Option<String>> = match (&ctx.hints.region, regions.len()) {
@@ -247,7 +247,12 @@ fn config_discovered(ctx: &Ctx<'_, '_>, top: &TopLevel<'_>) -> Result<Part, Inpu
             r = r.key(KeyKind::Name, n);
             r.name = Some(n.to_owned());
         }
-        part.resources.push(finish(r, ctx, "aws-config-list-discovered", at("resourceIdentifiers", i)));
+        part.resources.push(finish(
+            r,
+            ctx,
+            "aws-config-list-discovered",
+            at("resourceIdentifiers", i).focus("resourceId"),
+        ));
     }
     for t in types {
         part.coverage.push(ctx.coverage(
@@ -315,7 +320,7 @@ fn config_items(
         };
         r = config_attributes(r, t, id, &configuration);
         let time = str_of(rec, "configurationItemCaptureTime").unwrap_or("").to_owned();
-        let r = finish(r, ctx, format, at(key, i));
+        let r = finish(r, ctx, format, at(key, i).focus("resourceId"));
         let slot = (t.to_owned(), id.to_owned());
         match latest.get(&slot) {
             Some((prev, ..)) if *prev > time => {}
@@ -441,7 +446,7 @@ fn resource_explorer(ctx: &Ctx<'_, '_>, top: &TopLevel<'_>) -> Result<Part, Inpu
         }
         r.region = str_of(rec, "Region").filter(|r| *r != "global").map(str::to_owned).or(r.region);
         r.account = str_of(rec, "OwningAccountId").map(str::to_owned).or(r.account);
-        part.resources.push(finish(r, ctx, "aws-resource-explorer", at("Resources", i)));
+        part.resources.push(finish(r, ctx, "aws-resource-explorer", at("Resources", i).focus("Arn")));
     }
     let complete = top
         .get("Count")
@@ -577,7 +582,7 @@ fn ec2(ctx: &Ctx<'_, '_>, top: &TopLevel<'_>, kind: Ec2Kind) -> Result<Part, Inp
                 .attr("entry_count", rec.get("Entries").and_then(Value::as_array).map_or(0, Vec::len)),
             Ec2Kind::DhcpOptions | Ec2Kind::Instances => r,
         };
-        push(r, at(key, i), &mut part);
+        push(r, at(key, i).focus(id_field), &mut part);
     }
     let region =
         ctx.hints.region.clone().or_else(|| (regions.len() == 1).then(|| regions.iter().next().cloned()).flatten());
@@ -625,7 +630,7 @@ fn iam(
         if let Some(tags) = rec.get("Tags") {
             r.tags = aws_tags(Some(tags));
         }
-        part.resources.push(finish(r, ctx, format, at(key, i)));
+        part.resources.push(finish(r, ctx, format, at(key, i).focus("Arn")));
     }
     part.coverage.push(ctx.coverage(
         Cloud::Aws,
@@ -647,7 +652,7 @@ fn s3_buckets(ctx: &Ctx<'_, '_>, top: &TopLevel<'_>) -> Result<Part, InputError>
         r = r.key(KeyKind::Id, name);
         r.name = Some(name.to_owned());
         r.region = str_of(rec, "BucketRegion").map(str::to_owned);
-        part.resources.push(finish(r, ctx, "s3api-list-buckets", at("Buckets", i)));
+        part.resources.push(finish(r, ctx, "s3api-list-buckets", at("Buckets", i).focus("Name")));
     }
     // list-buckets lists every bucket of the account, whatever the region.
     part.coverage.push(ctx.coverage(
@@ -659,6 +664,16 @@ fn s3_buckets(ctx: &Ctx<'_, '_>, top: &TopLevel<'_>) -> Result<Part, InputError>
         "s3api-list-buckets",
     ));
     Ok(part)
+}
+
+/// The member a listing's record is labelled by.
+fn id_f_static(id_f: &str) -> &'static str {
+    match id_f {
+        "KeyId" => "KeyId",
+        "AliasName" => "AliasName",
+        "logGroupName" => "logGroupName",
+        _ => "Name",
+    }
 }
 
 /// Listings whose records carry an ARN and an id or name: KMS keys and aliases, log groups,
@@ -700,7 +715,7 @@ fn simple_arn_list(
         if let Some(reg) = &r.region {
             regions.insert(reg.clone());
         }
-        part.resources.push(finish(r, ctx, format, at(key, i)));
+        part.resources.push(finish(r, ctx, format, at(key, i).focus(id_f_static(id_f))));
     }
     let region =
         ctx.hints.region.clone().or_else(|| (regions.len() == 1).then(|| regions.iter().next().cloned()).flatten());
