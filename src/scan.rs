@@ -57,13 +57,15 @@ pub fn scan(opts: &ScanOptions) -> Outcome {
     crate::presets::derive_facts(&mut estate.inventory);
     let ctx = Ctx::new(&estate, Catalog::builtin(), config.as_ref());
     let mut findings = checks::run(checks::SCAN, &ctx);
-    drop(ctx);
     if let Some(c) = &config {
         c.apply(&mut findings);
     }
+    let inventory_summary = ctx.join.as_ref().map(|j| j.summary(&estate, &ctx.presets, &findings));
+    drop(ctx);
     let (texts, resolve_errors) = locate::resolve(&mut findings, &estate.sources);
     errors.extend(resolve_errors);
-    let report = Report::new("scan", &estate, findings, errors);
+    let mut report = Report::new("scan", &estate, findings, errors);
+    report.summary.inventory = inventory_summary;
     Outcome { estate, report, texts }
 }
 

@@ -139,20 +139,29 @@ fn complete_plans_without_drift_open_the_gate() {
     }
 }
 
+/// The estate's account holds two states: phase K.1 (`state/clean`) and an application
+/// workspace whose apply failed half way (`state/estate-app`, one tainted bucket).
+const ESTATE_STATES: [&str; 4] = ["--state", "testdata/state/clean", "--state", "testdata/state/estate-app"];
+
 #[test]
 fn inventory_matching_the_state_is_clean() {
-    let mut args = strs(&["--state", "testdata/state/clean"]);
+    let mut args = strs(&ESTATE_STATES);
     args.extend(inventory_args("inventory/aws/estate-clean"));
     let (rc, r) = scan(&args);
-    assert_eq!(rc, 0, "{r:#}");
-    // terraform_data has no cloud object: one note, never an error.
-    assert_eq!(kinds(&r), BTreeSet::from(["unsupported-type".to_owned()]));
+    assert_eq!(rc, 1, "{r:#}");
+    // Only the tainted bucket closes the gate; terraform_data has no cloud object: one note.
+    assert_eq!(kinds(&r), BTreeSet::from(["tainted".to_owned(), "unsupported-type".to_owned()]));
+    assert_eq!(found(&r, "tainted", "address"), planted_set(&planted("state/estate-app/PLANTED.json"), "tainted"));
+    let inv = &r["summary"]["inventory"];
+    assert_eq!(inv["unmanaged"], 0);
+    assert_eq!(inv["missing"], 0);
+    assert_eq!(inv["coverage"], 100.0);
 }
 
 #[test]
 fn hand_made_changes_exactly_as_planted() {
     let p = planted("inventory/aws/estate-drifted/PLANTED.json");
-    let mut args = strs(&["--state", "testdata/state/clean"]);
+    let mut args = strs(&ESTATE_STATES);
     args.extend(inventory_args("inventory/aws/estate-drifted"));
     let (rc, r) = scan(&args);
     assert_eq!(rc, 1);
@@ -160,7 +169,10 @@ fn hand_made_changes_exactly_as_planted() {
         assert_eq!(found(&r, kind, "cloud_id"), planted_set(&p, kind), "{kind}");
     }
     let ks = kinds(&r);
-    assert!(ks.iter().all(|k| ["unmanaged", "missing", "drifted", "unsupported-type"].contains(&k.as_str())), "{ks:?}");
+    assert!(
+        ks.iter().all(|k| ["unmanaged", "missing", "drifted", "tainted", "unsupported-type"].contains(&k.as_str())),
+        "{ks:?}"
+    );
 }
 
 #[test]

@@ -123,3 +123,62 @@ pub fn state_tags(e: &Entry, i: &Instance) -> Option<BTreeMap<String, String>> {
             .collect(),
     )
 }
+
+/// Counts of the inventory comparison, for the report's summary.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct InventorySummary {
+    /// Cloud resources, merged across sources.
+    pub resources: usize,
+    /// Of those, provider defaults (as created).
+    pub provider_defaults: usize,
+    /// Of those, owned by a state.
+    pub managed: usize,
+    pub unmanaged: usize,
+    /// Managed instances absent from a covering export.
+    pub missing: usize,
+    pub drifted: usize,
+    /// Managed instances of catalogued types that no export covers (neither found nor missing).
+    pub unverified: usize,
+    /// Managed instances of types the catalog does not know.
+    pub unsupported: usize,
+    /// Managed share of the account: managed / (managed + unmanaged), in percent.
+    pub coverage: f64,
+}
+
+impl Join {
+    pub fn summary(
+        &self,
+        estate: &Estate,
+        presets: &[&crate::presets::Preset],
+        findings: &[crate::finding::Finding],
+    ) -> InventorySummary {
+        let count = |k: &str| findings.iter().filter(|f| f.kind == k).count();
+        let mut s = InventorySummary { resources: estate.inventory.resources.len(), ..InventorySummary::default() };
+        for (ri, r) in estate.inventory.resources.iter().enumerate() {
+            if self.owner[ri].is_some() {
+                s.managed += 1;
+            } else if matches!(crate::presets::judge(r, presets), crate::presets::Verdict::Default(_)) {
+                s.provider_defaults += 1;
+            }
+        }
+        s.unmanaged = count("unmanaged");
+        s.missing = count("missing");
+        s.drifted = count("drifted");
+        for m in &self.matches {
+            match &m.entry {
+                None => s.unsupported += 1,
+                Some(e) if m.resource.is_none() => {
+                    let i = &estate.states[m.state].instances[m.instance];
+                    let tagged = state_tags(e, i).is_some_and(|t| !t.is_empty());
+                    if i.deposed.is_none() && self.coverage(estate, m, tagged).is_none() {
+                        s.unverified += 1;
+                    }
+                }
+                Some(_) => {}
+            }
+        }
+        let denom = s.managed + s.unmanaged;
+        s.coverage = if denom == 0 { 100.0 } else { (1000.0 * s.managed as f64 / denom as f64).round() / 10.0 };
+        s
+    }
+}

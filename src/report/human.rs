@@ -169,6 +169,24 @@ pub fn summary_line(report: &Report) -> String {
         let kinds: Vec<String> = s.by_kind.iter().map(|(k, n)| format!("{k} {n}")).collect();
         let _ = write!(line, " ({})", kinds.join(", "));
     }
+    for n in &report.notes {
+        let _ = write!(line, "\nnote: {n}");
+    }
+    if let Some(inv) = &s.inventory {
+        let _ = write!(
+            line,
+            "\ncloud: {} resources, {} managed, {} unmanaged, {} provider defaults; {} missing, {} drifted; {} unverified, {} of unsupported types; coverage {:.1}%",
+            inv.resources,
+            inv.managed,
+            inv.unmanaged,
+            inv.provider_defaults,
+            inv.missing,
+            inv.drifted,
+            inv.unverified,
+            inv.unsupported,
+            inv.coverage
+        );
+    }
     let i = &s.inputs;
     let _ = write!(
         line,

@@ -54,6 +54,9 @@ pub struct Summary {
     pub by_condition: BTreeMap<&'static str, usize>,
     pub input_errors: usize,
     pub inputs: Inputs,
+    /// The comparison with cloud inventories, when any was given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub inventory: Option<crate::checks::join::InventorySummary>,
 }
 
 /// One run's report (`driftlock/report/v1`).
@@ -66,6 +69,9 @@ pub struct Report {
     /// Inputs that could not be audited (each also closes the gate, exit 2).
     pub errors: Vec<ErrorRecord>,
     pub summary: Summary,
+    /// Things worth telling that are neither findings nor errors (a truncated export…).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
     #[serde(skip)]
     pub input_errors: Vec<InputError>,
 }
@@ -111,6 +117,7 @@ impl Report {
             findings,
             errors,
             summary,
+            notes: estate.notes.clone(),
             input_errors,
         }
     }
