@@ -7,8 +7,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::code;
 use crate::ingest::{InputArg, Role};
+use crate::model::Cloud;
 use crate::report::{self, exit};
-use crate::scan::{ScanOptions, scan};
+use crate::scan::{Mode, ScanOptions, scan};
 
 const AFTER_HELP: &str = "\
 Exit status is the gate:
@@ -31,8 +32,56 @@ pub enum Command {
     /// Audit states and plans: tainted and deposed instances, interrupted applies, incomplete plans, drift
     #[command(after_long_help = SCAN_EXAMPLES, after_help = AFTER_HELP)]
     Scan(ScanArgs),
+    /// Pre-bootstrap check: the account must hold nothing but provider defaults
+    #[command(name = "clean-account", after_long_help = CLEAN_EXAMPLES, after_help = AFTER_HELP)]
+    CleanAccount(CleanAccountArgs),
     /// Explain a finding or error code (all codes when none is given)
     Explain(ExplainArgs),
+}
+
+const CLEAN_EXAMPLES: &str = "\
+Examples:
+  # export a fresh account (one file per call, region in the name), then check it
+  for r in us-east-1 eu-west-1; do
+    for c in vpcs subnets security-groups internet-gateways route-tables network-acls dhcp-options instances; do
+      aws ec2 describe-$c --region $r > inv/ec2-describe-$c.$r.json
+    done
+  done
+  aws iam list-roles > inv/iam-list-roles.json; aws iam list-users > inv/iam-list-users.json
+  aws iam list-policies --scope Local > inv/iam-list-policies.json; aws s3api list-buckets > inv/s3api-list-buckets.json
+  driftlock clean-account --inventory inv/ --preset aws --regions us-east-1,eu-west-1
+
+Passes (exit 0) only when every resource is a provider default (policies/presets/) or accepted
+by an [[exception]] with a reason. Each other resource is one non-clean-account finding. No
+inventory, or inventories that cannot list every resource the check needs (the tagging API alone
+never lists untagged resources), is exit 2: the check cannot pass by accident.";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PresetArg {
+    /// The default VPC and its children, service-linked roles, AWS-managed KMS aliases and keys
+    Aws,
+    /// The default network and firewall rules, default service accounts
+    Gcp,
+    /// NetworkWatcherRG and network watchers, default resource groups
+    Azure,
+}
+
+#[derive(Debug, Args)]
+pub struct CleanAccountArgs {
+    /// Inventory exports, or directories of them (repeatable)
+    #[arg(long = "inventory", value_name = "PATH|DIR")]
+    pub inventories: Vec<PathBuf>,
+    /// Provider-default presets to accept (repeatable; default: the clouds the inventories show)
+    #[arg(long = "preset", value_enum)]
+    pub presets: Vec<PresetArg>,
+    /// Regions that must be covered (comma-separated; default: every region the inventories mention)
+    #[arg(long, value_delimiter = ',', value_name = "REGION,...")]
+    pub regions: Vec<String>,
+    /// driftlock.toml: exceptions and severities
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 const SCAN_EXAMPLES: &str = "\
@@ -115,6 +164,7 @@ pub fn main() -> i32 {
     };
     match cli.command {
         Command::Scan(args) => run_scan(args),
+        Command::CleanAccount(args) => run_clean_account(args),
         Command::Explain(args) => explain(&args),
     }
 }
@@ -125,9 +175,25 @@ fn run_scan(args: ScanArgs) -> i32 {
     inputs.extend(args.states.into_iter().map(|path| InputArg { path, role: Role::State }));
     inputs.extend(args.plans.into_iter().map(|path| InputArg { path, role: Role::Plan }));
     inputs.extend(args.inventories.into_iter().map(|path| InputArg { path, role: Role::Inventory }));
-    let opts = ScanOptions { inputs, config: args.config, progress: std::io::stderr().is_terminal() };
+    let opts = ScanOptions { inputs, config: args.config, progress: std::io::stderr().is_terminal(), mode: Mode::Scan };
     let outcome = scan(&opts);
     emit(&args.output, &outcome)
+}
+
+fn run_clean_account(args: CleanAccountArgs) -> i32 {
+    let inputs = args.inventories.into_iter().map(|path| InputArg { path, role: Role::Inventory }).collect();
+    let presets = args
+        .presets
+        .iter()
+        .map(|p| match p {
+            PresetArg::Aws => Cloud::Aws,
+            PresetArg::Gcp => Cloud::Gcp,
+            PresetArg::Azure => Cloud::Azure,
+        })
+        .collect();
+    let mode = Mode::CleanAccount { presets, regions: args.regions };
+    let opts = ScanOptions { inputs, config: args.config, progress: std::io::stderr().is_terminal(), mode };
+    emit(&args.output, &scan(&opts))
 }
 
 fn human_options(to_terminal: bool) -> report::human::Options {

@@ -148,6 +148,9 @@ codes! {
     /// Bytes that are not UTF-8, or a broken gzip stream.
     BAD_ENCODING = "DL0013", "bad-encoding", Error, MissingGovernanceArtifacts, true,
         "an input is not UTF-8 text or its compression is broken";
+    /// Inventories that cannot show what a clean-account check needs.
+    INCOMPLETE_INVENTORY = "DL0014", "incomplete-inventory", Error, MissingGovernanceArtifacts, true,
+        "the inventories cannot show every resource a clean-account check needs";
 
     /// A tainted instance.
     TAINTED = "DL0101", "tainted", Error, PartialExecutionState, false,
@@ -175,6 +178,10 @@ codes! {
     /// Tags or catalog attributes differ from the cloud.
     DRIFTED = "DL0203", "drifted", Error, ManualIntervention, false,
         "a managed resource's tags or attributes differ from the cloud";
+
+    /// Anything but provider defaults in an account before K.1.
+    NON_CLEAN_ACCOUNT = "DL0401", "non-clean-account", Error, NonCleanAccount, false,
+        "the account holds a resource that is neither a provider default nor an accepted exception";
 
     /// A state type with no catalog entry.
     UNSUPPORTED_TYPE = "DL0701", "unsupported-type", Note, Coverage, false,

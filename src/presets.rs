@@ -15,6 +15,8 @@ use crate::model::{Cloud, CloudResource, Inventory};
 #[serde(deny_unknown_fields)]
 struct PresetFile {
     cloud: String,
+    #[serde(default)]
+    required: Vec<String>,
     #[serde(rename = "default", default)]
     defaults: Vec<ProviderDefault>,
 }
@@ -39,6 +41,9 @@ pub struct ProviderDefault {
 pub struct Preset {
     pub cloud: Cloud,
     pub name: &'static str,
+    /// Cloud types a clean-account check needs listed in full (every region in scope for
+    /// regional types) before it may pass.
+    pub required: Vec<String>,
     pub defaults: Vec<ProviderDefault>,
 }
 
@@ -72,7 +77,12 @@ pub fn parse_all() -> Result<Vec<Preset>, String> {
                     d.cloud_type = d.cloud_type.to_ascii_lowercase();
                 }
             }
-            Ok(Preset { cloud, name, defaults })
+            let required = if cloud == Cloud::Azure {
+                f.required.iter().map(|t| t.to_ascii_lowercase()).collect()
+            } else {
+                f.required
+            };
+            Ok(Preset { cloud, name, required, defaults })
         })
         .collect()
 }

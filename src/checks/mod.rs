@@ -1,6 +1,7 @@
 //! Checks: each one its own module over the normalized model, pushing findings to a vector.
 //! A check never reads a file and never prints.
 
+pub mod clean_account;
 mod deposed;
 mod drifted;
 mod exceptions;
@@ -72,6 +73,9 @@ pub static SCAN: &[&dyn Check] = &[
     &drifted::Drifted,
     &unsupported::Unsupported,
 ];
+
+/// The checks `driftlock clean-account` runs.
+pub static CLEAN_ACCOUNT: &[&dyn Check] = &[&clean_account::NonClean];
 
 /// Runs checks in parallel, then judges the exceptions; the caller sorts.
 pub fn run(checks: &[&dyn Check], ctx: &Ctx<'_>) -> Vec<Finding> {

@@ -187,6 +187,16 @@ pub fn summary_line(report: &Report) -> String {
             inv.coverage
         );
     }
+    if let Some(c) = &s.clean_account {
+        let _ = write!(
+            line,
+            "\naccount: {} resources, {} provider defaults, {} not clean",
+            c.resources, c.provider_defaults, c.not_clean
+        );
+        for g in &c.by_type_and_region {
+            let _ = write!(line, "\n  {} in {}: {}", g.cloud_type, g.region, g.count);
+        }
+    }
     let i = &s.inputs;
     let _ = write!(
         line,

@@ -57,6 +57,27 @@ pub struct Summary {
     /// The comparison with cloud inventories, when any was given.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub inventory: Option<crate::checks::join::InventorySummary>,
+    /// The clean-account check's counts (`clean-account` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub clean_account: Option<CleanSummary>,
+}
+
+/// Counts of a clean-account check.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct CleanSummary {
+    pub resources: usize,
+    pub provider_defaults: usize,
+    pub not_clean: usize,
+    /// What is not clean, grouped by cloud type and region (`global` for global types).
+    pub by_type_and_region: Vec<TypeRegionCount>,
+}
+
+/// One group of the clean-account summary.
+#[derive(Debug, Clone, Serialize)]
+pub struct TypeRegionCount {
+    pub cloud_type: String,
+    pub region: String,
+    pub count: usize,
 }
 
 /// One run's report (`driftlock/report/v1`).

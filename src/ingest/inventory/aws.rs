@@ -107,7 +107,9 @@ fn build(
 }
 
 fn finish(mut r: CloudResource, ctx: &Ctx<'_, '_>, format: &'static str, loc: Locator) -> CloudResource {
-    if r.region.is_none() {
+    // Global types (IAM, S3 names) have no region, whatever region the export was made from.
+    let regional = ctx.catalog.for_cloud_type(&r.cloud_type).first().is_none_or(|e| e.regional);
+    if r.region.is_none() && regional {
         r.region.clone_from(&ctx.hints.region);
     }
     if r.account.is_none() {
