@@ -35,8 +35,60 @@ pub enum Command {
     /// Pre-bootstrap check: the account must hold nothing but provider defaults
     #[command(name = "clean-account", after_long_help = CLEAN_EXAMPLES, after_help = AFTER_HELP)]
     CleanAccount(CleanAccountArgs),
+    /// The governance lock: phases in order, lineage, serials, sequencing, the verification trail
+    #[command(after_long_help = VERIFY_EXAMPLES, after_help = AFTER_HELP)]
+    Verify(VerifyArgs),
+    /// Verify a phase and, only when it passes, print the commit message and config change that lock it
+    Lock(LockArgs),
+    /// Write a commented starter driftlock.toml (the K sequence)
+    Init(InitArgs),
     /// Explain a finding or error code (all codes when none is given)
     Explain(ExplainArgs),
+    /// List the resource types compared with the cloud: their cloud type, join keys, compared attributes
+    Catalog(crate::commands::catalog::CatalogArgs),
+}
+
+const VERIFY_EXAMPLES: &str = "\
+Examples:
+  driftlock init                       # writes driftlock.toml with the K sequence, commented
+  driftlock verify --config driftlock.toml
+  driftlock lock K.1.x --config driftlock.toml
+
+Each phase names its state sources, authorized lineage, verified serial, status (pending,
+in-progress, locked), verification commit, allowed resource types and how resources are owned
+(by state, module prefix or tag). Findings: lineage-mismatch, serial-regression,
+unverified-serial, sequencing-deviation, out-of-phase, unverified-lock; missing artifacts
+(a phase without its state, lineage, serial or commit; no configuration) are exit 2.";
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// driftlock.toml with the phases
+    #[arg(long, value_name = "FILE", default_value = "driftlock.toml")]
+    pub config: PathBuf,
+    /// Extra inventory exports, to see resources owned by tag (repeatable)
+    #[arg(long = "inventory", value_name = "PATH|DIR")]
+    pub inventories: Vec<PathBuf>,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct LockArgs {
+    /// The phase to lock (`K.1.x`)
+    pub phase: String,
+    /// driftlock.toml with the phases
+    #[arg(long, value_name = "FILE", default_value = "driftlock.toml")]
+    pub config: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Where to write it
+    #[arg(default_value = "driftlock.toml")]
+    pub path: PathBuf,
+    /// Overwrite an existing file
+    #[arg(long)]
+    pub force: bool,
 }
 
 const CLEAN_EXAMPLES: &str = "\
@@ -165,7 +217,11 @@ pub fn main() -> i32 {
     match cli.command {
         Command::Scan(args) => run_scan(args),
         Command::CleanAccount(args) => run_clean_account(args),
+        Command::Verify(args) => run_verify(args),
+        Command::Lock(args) => run_lock(&args),
+        Command::Init(args) => run_init(&args),
         Command::Explain(args) => explain(&args),
+        Command::Catalog(args) => crate::commands::catalog::run(&args),
     }
 }
 
@@ -194,6 +250,57 @@ fn run_clean_account(args: CleanAccountArgs) -> i32 {
     let mode = Mode::CleanAccount { presets, regions: args.regions };
     let opts = ScanOptions { inputs, config: args.config, progress: std::io::stderr().is_terminal(), mode };
     emit(&args.output, &scan(&opts))
+}
+
+fn run_verify(args: VerifyArgs) -> i32 {
+    let inputs = args.inventories.into_iter().map(|path| InputArg { path, role: Role::Inventory }).collect();
+    let opts = ScanOptions {
+        inputs,
+        config: Some(args.config),
+        progress: std::io::stderr().is_terminal(),
+        mode: Mode::Verify,
+    };
+    emit(&args.output, &scan(&opts))
+}
+
+fn run_lock(args: &LockArgs) -> i32 {
+    let opts = ScanOptions {
+        inputs: Vec::new(),
+        config: Some(args.config.clone()),
+        progress: std::io::stderr().is_terminal(),
+        mode: Mode::Verify,
+    };
+    let outcome = scan(&opts);
+    match crate::governance::lock::plan(&outcome, &args.phase) {
+        Ok(text) => {
+            write_stdout(&text);
+            exit::OPEN
+        }
+        Err(refusal) => {
+            let rendered =
+                report::human::render(&outcome.report, &outcome.estate, &outcome.texts, human_options(false));
+            let _ = write!(std::io::stderr(), "{rendered}");
+            let _ = writeln!(std::io::stderr(), "driftlock: not locking {}: {}", args.phase, refusal.reason);
+            refusal.exit
+        }
+    }
+}
+
+fn run_init(args: &InitArgs) -> i32 {
+    if args.path.exists() && !args.force {
+        let _ = writeln!(std::io::stderr(), "driftlock: {} exists; pass --force to overwrite it", args.path.display());
+        return exit::NOT_AUDITED;
+    }
+    if let Err(e) = std::fs::write(&args.path, crate::governance::STARTER) {
+        let _ = writeln!(std::io::stderr(), "driftlock: cannot write {}: {e}", args.path.display());
+        return exit::NOT_AUDITED;
+    }
+    let _ = writeln!(
+        std::io::stderr(),
+        "driftlock: wrote {}; fill in each phase's states, then `driftlock verify`",
+        args.path.display()
+    );
+    exit::OPEN
 }
 
 fn human_options(to_terminal: bool) -> report::human::Options {

@@ -151,6 +151,9 @@ codes! {
     /// Inventories that cannot show what a clean-account check needs.
     INCOMPLETE_INVENTORY = "DL0014", "incomplete-inventory", Error, MissingGovernanceArtifacts, true,
         "the inventories cannot show every resource a clean-account check needs";
+    /// A phase without the artifacts its status requires.
+    MISSING_ARTIFACT = "DL0015", "missing-artifact", Error, MissingGovernanceArtifacts, true,
+        "a phase in progress or locked lacks its state, its lineage and serial, its verification commit, or there is no configuration at all";
 
     /// A tainted instance.
     TAINTED = "DL0101", "tainted", Error, PartialExecutionState, false,
@@ -178,6 +181,25 @@ codes! {
     /// Tags or catalog attributes differ from the cloud.
     DRIFTED = "DL0203", "drifted", Error, ManualIntervention, false,
         "a managed resource's tags or attributes differ from the cloud";
+
+    /// A phase's state with another lineage.
+    LINEAGE_MISMATCH = "DL0301", "lineage-mismatch", Error, PartialExecutionState, false,
+        "a phase's state has a lineage other than the authorized one";
+    /// A serial below the verified one.
+    SERIAL_REGRESSION = "DL0302", "serial-regression", Error, SequencingDeviation, false,
+        "a phase's state serial is lower than the verified one: a rollback not re-verified";
+    /// A serial beyond the verified one on a locked phase.
+    UNVERIFIED_SERIAL = "DL0303", "unverified-serial", Error, ManualIntervention, false,
+        "a locked phase's state changed after the lock";
+    /// A later phase ahead of an earlier one; two phases in progress.
+    SEQUENCING_DEVIATION = "DL0304", "sequencing-deviation", Error, SequencingDeviation, false,
+        "a phase has state or resources while an earlier phase is not locked, or two phases are in progress";
+    /// A resource type not allowed in its phase.
+    OUT_OF_PHASE = "DL0305", "out-of-phase", Error, SequencingDeviation, false,
+        "a resource's type is not allowed in the phase that owns it";
+    /// A lock whose verification commit does not verify.
+    UNVERIFIED_LOCK = "DL0306", "unverified-lock", Error, MissingGovernanceArtifacts, false,
+        "a locked phase's verification commit is missing from history or does not carry the matching trailer";
 
     /// Anything but provider defaults in an account before K.1.
     NON_CLEAN_ACCOUNT = "DL0401", "non-clean-account", Error, NonCleanAccount, false,

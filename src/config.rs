@@ -19,7 +19,7 @@
 //! ```
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 use serde_spanned::Spanned;
@@ -36,9 +36,95 @@ use crate::source::{Source, display_path};
 #[serde(deny_unknown_fields)]
 struct RawConfig {
     #[serde(default)]
+    preset: Option<Spanned<String>>,
+    #[serde(default)]
     severity: BTreeMap<Spanned<String>, Spanned<String>>,
     #[serde(default)]
     exception: Vec<Spanned<RawException>>,
+    #[serde(default)]
+    phase: Vec<Spanned<RawPhase>>,
+    #[serde(default)]
+    inventory: Option<RawInventory>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawInventory {
+    #[serde(default)]
+    sources: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPhase {
+    name: Spanned<String>,
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default)]
+    status: Option<Spanned<String>>,
+    #[serde(default)]
+    states: Vec<String>,
+    #[serde(default)]
+    plans: Vec<String>,
+    #[serde(default)]
+    lineage: Option<Spanned<String>>,
+    #[serde(default)]
+    serial: Option<Spanned<u64>>,
+    #[serde(default)]
+    verified_commit: Option<Spanned<String>>,
+    #[serde(default)]
+    allow: Option<Vec<Spanned<String>>>,
+    #[serde(default)]
+    own: Option<Spanned<toml::Value>>,
+}
+
+/// A phase's status in the execution sequencing lock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PhaseStatus {
+    Pending,
+    InProgress,
+    Locked,
+}
+
+impl PhaseStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PhaseStatus::Pending => "pending",
+            PhaseStatus::InProgress => "in-progress",
+            PhaseStatus::Locked => "locked",
+        }
+    }
+}
+
+/// How a resource is owned by a phase.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ownership {
+    /// Every resource of the phase's states.
+    State,
+    /// Resources whose address starts with this module path (`module.network`).
+    Module(String),
+    /// Resources (in states or in the cloud) with this tag.
+    Tag { key: String, value: String },
+}
+
+/// A phase of the sequence.
+#[derive(Debug)]
+pub struct Phase {
+    pub name: String,
+    pub description: Option<String>,
+    pub status: PhaseStatus,
+    /// State sources, resolved against the configuration file's folder.
+    pub states: Vec<PathBuf>,
+    pub plans: Vec<PathBuf>,
+    pub lineage: Option<String>,
+    pub serial: Option<u64>,
+    pub verified_commit: Option<String>,
+    /// Allowed Terraform resource types (anchored by the author), or `None`: any.
+    pub allow: Option<Vec<regex::Regex>>,
+    pub own: Ownership,
+    /// Byte span of the `[[phase]]` table.
+    pub span: (usize, usize),
 }
 
 #[derive(Debug, Deserialize)]
@@ -135,6 +221,10 @@ pub struct Config {
     pub text: String,
     pub severity: Vec<(&'static CodeInfo, Severity)>,
     pub exceptions: Vec<Exception>,
+    /// The phases, in order.
+    pub phases: Vec<Phase>,
+    /// Inventory sources, resolved against the configuration file's folder.
+    pub inventory: Vec<PathBuf>,
 }
 
 impl Config {
@@ -237,7 +327,108 @@ impl Config {
                 hits: AtomicUsize::new(0),
             });
         }
-        Ok(Config { file: name.to_owned(), text: text.to_owned(), severity, exceptions })
+        let base = Path::new(name).parent().map(Path::to_path_buf).unwrap_or_default();
+        let resolve = |p: &String| if Path::new(p).is_absolute() { PathBuf::from(p) } else { base.join(p) };
+        let preset = match &raw.preset {
+            Some(p) => Some(crate::governance::preset(p.get_ref()).ok_or_else(|| {
+                bad(
+                    p.span(),
+                    format!("unknown preset `{}`", p.get_ref()),
+                    "the shipped preset is `k-sequence` (policies/k-sequence.toml)",
+                )
+            })?),
+            None => None,
+        };
+        let mut phases: Vec<Phase> = Vec::new();
+        for ph in raw.phase {
+            let span = ph.span();
+            let ph = ph.into_inner();
+            let name = ph.name.get_ref().clone();
+            if phases.iter().any(|p| p.name == name) {
+                return Err(bad(
+                    ph.name.span(),
+                    format!("phase `{name}` is listed twice"),
+                    "each phase appears once, in order",
+                ));
+            }
+            let status = match &ph.status {
+                None => PhaseStatus::Pending,
+                Some(st) => match st.get_ref().as_str() {
+                    "pending" => PhaseStatus::Pending,
+                    "in-progress" => PhaseStatus::InProgress,
+                    "locked" => PhaseStatus::Locked,
+                    other => {
+                        return Err(bad(
+                            st.span(),
+                            format!("`{other}` is not a phase status"),
+                            "use pending, in-progress or locked",
+                        ));
+                    }
+                },
+            };
+            let allow_src: Option<Vec<(String, std::ops::Range<usize>)>> = match &ph.allow {
+                Some(list) => Some(list.iter().map(|a| (a.get_ref().clone(), a.span())).collect()),
+                None => preset
+                    .and_then(|p| p.allow_for(&name))
+                    .map(|l| l.into_iter().map(|a| (a, ph.name.span())).collect()),
+            };
+            let allow = match allow_src {
+                Some(list) => Some(
+                    list.into_iter()
+                        .map(|(a, sp)| {
+                            regex::Regex::new(&a).map_err(|e| {
+                                bad(
+                                    sp,
+                                    format!("invalid regex: {e}"),
+                                    "write a Rust regex, e.g. \"^aws_(vpc|subnet)$\"",
+                                )
+                            })
+                        })
+                        .collect::<Result<Vec<_>, _>>()?,
+                ),
+                None => None,
+            };
+            let own = match &ph.own {
+                None => Ownership::State,
+                Some(o) => parse_own(o.get_ref()).ok_or_else(|| {
+                    bad(
+                        o.span(),
+                        "`own` must be \"state\", { module = \"module.x\" } or { tag = \"KEY\", value = \"VALUE\" }"
+                            .into(),
+                        "say how a resource belongs to this phase",
+                    )
+                })?,
+            };
+            if let Some(l) = &ph.lineage {
+                if !is_lineage(l.get_ref()) {
+                    return Err(bad(
+                        l.span(),
+                        format!("`{}` is not a state lineage (8-4-4-4-12 hex)", l.get_ref()),
+                        "copy `lineage` from the phase's state (`terraform state pull`)",
+                    ));
+                }
+            }
+            phases.push(Phase {
+                name,
+                description: ph.description,
+                status,
+                states: ph.states.iter().map(resolve).collect(),
+                plans: ph.plans.iter().map(resolve).collect(),
+                lineage: ph.lineage.map(Spanned::into_inner),
+                serial: ph.serial.map(Spanned::into_inner),
+                verified_commit: ph.verified_commit.map(Spanned::into_inner),
+                allow,
+                own,
+                span: (span.start, span.end - span.start),
+            });
+        }
+        let inventory = raw.inventory.map(|i| i.sources.iter().map(resolve).collect()).unwrap_or_default();
+        Ok(Config { file: name.to_owned(), text: text.to_owned(), severity, exceptions, phases, inventory })
+    }
+
+    /// The index of a phase by name.
+    pub fn phase(&self, name: &str) -> Option<usize> {
+        self.phases.iter().position(|p| p.name == name)
     }
 
     /// The first exception that accepts the subject, if any.
@@ -253,6 +444,28 @@ impl Config {
             }
         }
     }
+}
+
+fn parse_own(v: &toml::Value) -> Option<Ownership> {
+    match v {
+        toml::Value::String(s) if s == "state" => Some(Ownership::State),
+        toml::Value::Table(t) => {
+            if let Some(m) = t.get("module").and_then(toml::Value::as_str) {
+                return (t.len() == 1).then(|| Ownership::Module(m.to_owned()));
+            }
+            let key = t.get("tag").and_then(toml::Value::as_str)?;
+            let value = t.get("value").and_then(toml::Value::as_str)?;
+            (t.len() == 2).then(|| Ownership::Tag { key: key.to_owned(), value: value.to_owned() })
+        }
+        _ => None,
+    }
+}
+
+/// `hashicorp/go-uuid` shape: 8-4-4-4-12 hex digits.
+fn is_lineage(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('-').collect();
+    parts.len() == 5
+        && parts.iter().zip([8, 4, 4, 4, 12]).all(|(p, n)| p.len() == n && p.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 #[cfg(test)]
@@ -282,6 +495,36 @@ mod tests {
         let e = Config::parse("d.toml", "[[exception]]\nid = \"x\"\n").unwrap_err();
         assert!(e.message.contains("reason"), "{}", e.message);
         let e = Config::parse("d.toml", "[[exception]]\nreason = \"r\"\nid = \"(\"\n").unwrap_err();
+        assert_eq!(e.location().map(|l| l.0), Some(3));
+    }
+
+    #[test]
+    fn phases_parse_in_order_with_defaults_from_the_preset() {
+        let c = Config::parse(
+            "cfg/driftlock.toml",
+            "preset = \"k-sequence\"\n[[phase]]\nname = \"K.1.x\"\nstatus = \"locked\"\nstates = [\"k1\"]\nlineage = \"212f06b3-1234-5678-9abc-def012345678\"\nserial = 7\nverified_commit = \"abc\"\n\n[[phase]]\nname = \"K.2.x\"\nstatus = \"in-progress\"\nown = { tag = \"phase\", value = \"K.2.x\" }\nallow = [\"^aws_sqs_queue$\"]\n",
+        )
+        .unwrap();
+        assert_eq!(c.phases.len(), 2);
+        assert_eq!(c.phases[0].status, PhaseStatus::Locked);
+        assert_eq!(c.phases[0].states, vec![PathBuf::from("cfg/k1")]);
+        assert!(
+            c.phases[0].allow.as_ref().is_some_and(|a| a.iter().any(|r| r.is_match("aws_vpc"))),
+            "preset allow list"
+        );
+        assert_eq!(c.phases[1].own, Ownership::Tag { key: "phase".into(), value: "K.2.x".into() });
+        assert!(c.phases[1].allow.as_ref().unwrap()[0].is_match("aws_sqs_queue"));
+    }
+
+    #[test]
+    fn phase_errors_point_into_the_toml() {
+        let e = Config::parse("d.toml", "[[phase]]\nname = \"K.1.x\"\nstatus = \"done\"\n").unwrap_err();
+        assert_eq!(e.location().map(|l| l.0), Some(3));
+        let e = Config::parse("d.toml", "[[phase]]\nname = \"K.1.x\"\nlineage = \"nope\"\n").unwrap_err();
+        assert!(e.message.contains("lineage"), "{}", e.message);
+        let e = Config::parse("d.toml", "[[phase]]\nname = \"a\"\n[[phase]]\nname = \"a\"\n").unwrap_err();
+        assert_eq!(e.location().map(|l| l.0), Some(4));
+        let e = Config::parse("d.toml", "[[phase]]\nname = \"a\"\nserial = \"7\"\n").unwrap_err();
         assert_eq!(e.location().map(|l| l.0), Some(3));
     }
 

@@ -7,7 +7,7 @@ use crate::catalog::Catalog;
 use crate::checks::{self, Ctx};
 use crate::code;
 use crate::error::InputError;
-use crate::ingest::{self, InputArg};
+use crate::ingest::{self, InputArg, Role};
 use crate::locate::{self, Texts};
 use std::collections::BTreeMap;
 
@@ -27,6 +27,8 @@ pub enum Mode {
         /// Regions in scope (empty: every region the inventories mention).
         regions: Vec<String>,
     },
+    /// The governance lock over the configuration's phases (`verify`, and `lock`).
+    Verify,
 }
 
 /// What to scan.
@@ -44,12 +46,30 @@ pub struct Outcome {
     pub estate: Estate,
     pub report: Report,
     pub texts: Texts,
+    /// The configuration, when one was given and valid.
+    pub config: Option<crate::config::Config>,
+    /// The configured phase each state source belongs to.
+    pub source_phase: rustc_hash::FxHashMap<crate::source::SourceId, usize>,
 }
 
 pub fn scan(opts: &ScanOptions) -> Outcome {
     let mut estate = Estate::default();
     let mut errors: Vec<InputError> = Vec::new();
     let config = match &opts.config {
+        Some(path) if matches!(opts.mode, Mode::Verify) && !path.exists() => {
+            errors.push(
+                InputError::new(
+                    &code::MISSING_ARTIFACT,
+                    crate::source::display_path(path),
+                    format!(
+                        "no configuration: {} does not exist, so the governance lock has no phases to verify",
+                        crate::source::display_path(path)
+                    ),
+                )
+                .with_help("pass --config FILE, or write a starter with `driftlock init`"),
+            );
+            None
+        }
         Some(path) => match crate::config::Config::load(path) {
             Ok(c) => Some(c),
             Err(e) => {
@@ -59,7 +79,33 @@ pub fn scan(opts: &ScanOptions) -> Outcome {
         },
         None => None,
     };
-    if opts.inputs.is_empty() {
+    if matches!(opts.mode, Mode::Verify) {
+        match &config {
+            None if opts.config.is_none() => errors.push(
+                InputError::new(
+                    &code::MISSING_ARTIFACT,
+                    "",
+                    "no configuration: the governance lock has no phases to verify",
+                )
+                .with_help("pass --config driftlock.toml (`driftlock init` writes a commented starter)"),
+            ),
+            Some(c) if c.phases.is_empty() => errors.push(
+                InputError::new(
+                    &code::MISSING_ARTIFACT,
+                    &c.file,
+                    format!("{} declares no [[phase]]: the governance lock has nothing to verify", c.file),
+                )
+                .with_help("declare the phases in order (`driftlock init` writes the K sequence)"),
+            ),
+            _ => {}
+        }
+    }
+    if let Some(c) = &config {
+        errors.extend(missing_artifacts(c));
+    }
+    let config_inputs =
+        config.as_ref().is_some_and(|c| c.phases.iter().any(|p| !p.states.is_empty()) || !c.inventory.is_empty());
+    if opts.inputs.is_empty() && !config_inputs && !matches!(opts.mode, Mode::Verify) {
         let (what, help) = match opts.mode {
             Mode::Scan => (
                 "no state, plan or input was given",
@@ -69,20 +115,55 @@ pub fn scan(opts: &ScanOptions) -> Outcome {
                 "no inventory was given: an account nobody looked at is not clean",
                 "export the account and pass the files with --inventory (see `driftlock clean-account --help`)",
             ),
+            Mode::Verify => ("", ""),
         };
         errors.push(InputError::new(&code::NO_INPUTS, "", format!("nothing to audit: {what}")).with_help(help));
     }
-    let expanded = ingest::expand(&opts.inputs);
-    errors.extend(expanded.errors);
-    let bar = progress_bar(opts.progress, expanded.sources.len());
+    // Inputs from the command line, then each phase's states (tagged with the phase), then the
+    // configuration's inventory sources; ids follow this order.
+    let mut groups: Vec<(Vec<InputArg>, Option<usize>)> = vec![(opts.inputs.clone(), None)];
+    if let Some(c) = &config {
+        if !matches!(opts.mode, Mode::CleanAccount { .. }) {
+            for (pi, p) in c.phases.iter().enumerate() {
+                groups.push((
+                    p.states.iter().map(|path| InputArg { path: path.clone(), role: Role::State }).collect(),
+                    Some(pi),
+                ));
+            }
+        }
+        groups.push((
+            c.inventory.iter().map(|path| InputArg { path: path.clone(), role: Role::Inventory }).collect(),
+            None,
+        ));
+    }
+    let mut sources = Vec::new();
+    let mut source_phase = rustc_hash::FxHashMap::default();
+    for (args, phase) in groups {
+        // A pending phase may have no state yet: its missing or empty state folder is not an error.
+        let pending = phase
+            .and_then(|pi| config.as_ref().map(|c| c.phases[pi].status == crate::config::PhaseStatus::Pending))
+            .unwrap_or(false);
+        let args: Vec<InputArg> = if pending { args.into_iter().filter(|a| a.path.exists()).collect() } else { args };
+        let expanded = ingest::expand(&args);
+        errors.extend(expanded.errors.into_iter().filter(|e| !(pending && e.code.code == code::NO_INPUTS.code)));
+        for src in expanded.sources {
+            if let Some(pi) = phase {
+                source_phase.insert(crate::source::SourceId(sources.len() as u32), pi);
+            }
+            sources.push(src);
+        }
+    }
+    let bar = progress_bar(opts.progress, sources.len());
     let tick = || bar.inc(1);
-    errors.extend(ingest::load(&mut estate, expanded.sources, Catalog::builtin(), &tick));
+    errors.extend(ingest::load(&mut estate, sources, Catalog::builtin(), &tick));
     bar.finish_and_clear();
 
     crate::presets::derive_facts(&mut estate.inventory);
     let mut ctx = Ctx::new(&estate, Catalog::builtin(), config.as_ref());
+    ctx.source_phase = source_phase;
     let (command, checks) = match &opts.mode {
         Mode::Scan => ("scan", checks::SCAN),
+        Mode::Verify => ("verify", checks::VERIFY),
         Mode::CleanAccount { presets, regions } => {
             let clouds: Vec<Cloud> = if presets.is_empty() {
                 let mut seen: Vec<Cloud> = estate
@@ -127,13 +208,52 @@ pub fn scan(opts: &ScanOptions) -> Outcome {
     }
     let inventory_summary = ctx.join.as_ref().map(|j| j.summary(&estate, &ctx.presets, &findings));
     let clean_summary = matches!(opts.mode, Mode::CleanAccount { .. }).then(|| clean_summary(&estate, &ctx, &findings));
+    let source_phase = std::mem::take(&mut ctx.source_phase);
     drop(ctx);
     let (texts, resolve_errors) = locate::resolve(&mut findings, &estate.sources);
     errors.extend(resolve_errors);
     let mut report = Report::new(command, &estate, findings, errors);
     report.summary.inventory = inventory_summary;
     report.summary.clean_account = clean_summary;
-    Outcome { estate, report, texts }
+    Outcome { estate, report, texts, config, source_phase }
+}
+
+/// Artifacts the phases' statuses require: states for phases in progress or locked; lineage,
+/// serial and verification commit for locked ones. Each is exit 2 (fail-closed).
+fn missing_artifacts(c: &crate::config::Config) -> Vec<InputError> {
+    use crate::config::PhaseStatus;
+    let mut out = Vec::new();
+    for p in &c.phases {
+        let mut missing = Vec::new();
+        if p.status != PhaseStatus::Pending && p.states.is_empty() {
+            missing.push("no state source (`states`)");
+        }
+        if p.status == PhaseStatus::Locked {
+            if p.lineage.is_none() {
+                missing.push("no authorized `lineage`");
+            }
+            if p.serial.is_none() {
+                missing.push("no verified `serial`");
+            }
+            if p.verified_commit.is_none() {
+                missing.push("no `verified_commit`");
+            }
+        }
+        if missing.is_empty() {
+            continue;
+        }
+        out.push(
+            InputError::new(
+                &code::MISSING_ARTIFACT,
+                &c.file,
+                format!("phase {} is {} but has {}", p.name, p.status.as_str(), missing.join(", ")),
+            )
+            .with_help(format!("record the phase's artifacts; `driftlock lock {}` prints what records a lock", p.name))
+            .with_source_text(c.text.as_str())
+            .with_span(p.span.0, c.text[p.span.0..].find('\n').unwrap_or(1).max(1), "this phase"),
+        );
+    }
+    out
 }
 
 /// Counts of a clean-account check: resources, defaults, and what is not clean by type and

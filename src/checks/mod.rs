@@ -5,6 +5,7 @@ pub mod clean_account;
 mod deposed;
 mod drifted;
 mod exceptions;
+pub(crate) mod governance;
 mod interrupted;
 pub mod join;
 mod missing;
@@ -33,6 +34,8 @@ pub struct Ctx<'a> {
     pub join: Option<join::Join>,
     /// Today, for exception expiry.
     pub today: jiff::civil::Date,
+    /// The configured phase each state source belongs to (by the phase's `states`).
+    pub source_phase: rustc_hash::FxHashMap<crate::source::SourceId, usize>,
 }
 
 impl<'a> Ctx<'a> {
@@ -45,6 +48,7 @@ impl<'a> Ctx<'a> {
             presets: crate::presets::builtin().iter().collect(),
             join,
             today: jiff::Timestamp::now().to_zoned_datetime(jiff::tz::TimeZone::UTC).date(),
+            source_phase: rustc_hash::FxHashMap::default(),
         }
     }
 
@@ -72,7 +76,13 @@ pub static SCAN: &[&dyn Check] = &[
     &missing::Missing,
     &drifted::Drifted,
     &unsupported::Unsupported,
+    &governance::Governance,
 ];
+
+/// The checks `driftlock verify` runs: the governance lock, and partial execution of the phases'
+/// states.
+pub static VERIFY: &[&dyn Check] =
+    &[&governance::Governance, &tainted::Tainted, &deposed::Deposed, &interrupted::Interrupted];
 
 /// The checks `driftlock clean-account` runs.
 pub static CLEAN_ACCOUNT: &[&dyn Check] = &[&clean_account::NonClean];

@@ -1,0 +1,4 @@
+//! Subcommands that are not the scan pipeline: each renders what it reports to standard output
+//! and returns the exit status.
+
+pub mod catalog;
