@@ -26,7 +26,10 @@ struct PresetFile {
 #[serde(deny_unknown_fields)]
 pub struct ProviderDefault {
     pub name: String,
+    /// The cloud type, or `*` for every type of the preset's cloud (what a service puts in a
+    /// resource group it manages, whatever its type).
     pub cloud_type: String,
+    /// Every listed attribute must match: a value by equality, or a predicate (see [`Predicate`]).
     #[serde(default)]
     pub when: Map<String, Value>,
     pub why: String,
@@ -34,6 +37,50 @@ pub struct ProviderDefault {
     pub allow_only: Map<String, Value>,
     #[serde(default)]
     pub max: Map<String, Value>,
+    /// Attributes a default has as created (a value or a predicate); one that is present with
+    /// another value means the default was modified.
+    #[serde(default)]
+    pub expect: Map<String, Value>,
+}
+
+/// The keys of a predicate object: `{ prefix = "…" }`, `{ suffix = "…" }`, `{ regex = "…" }`,
+/// `{ one_of = ["…", …] }`, `{ equals = … }`, each optionally with `ignore_case = true`; every
+/// key given must match.
+pub const PREDICATE_KEYS: &[&str] = &["prefix", "suffix", "regex", "one_of", "equals", "ignore_case"];
+
+/// Checks the predicates of one default: known keys, valid regexes.
+fn validate(d: &ProviderDefault) -> Result<(), String> {
+    for (attr, want) in d.when.iter().chain(d.expect.iter()) {
+        let Value::Object(o) = want else { continue };
+        if let Some(k) = o.keys().find(|k| !PREDICATE_KEYS.contains(&k.as_str())) {
+            return Err(format!(
+                "{}: `{attr}`: unknown predicate `{k}` (known: {})",
+                d.name,
+                PREDICATE_KEYS.join(", ")
+            ));
+        }
+        if let Some(re) = o.get("regex") {
+            let Some(re) = re.as_str() else { return Err(format!("{}: `{attr}`: regex is not a string", d.name)) };
+            regex::Regex::new(re).map_err(|e| format!("{}: `{attr}`: bad regex: {e}", d.name))?;
+        }
+        if o.get("one_of").is_some_and(|v| !v.is_array()) {
+            return Err(format!("{}: `{attr}`: one_of is not a list", d.name));
+        }
+    }
+    Ok(())
+}
+
+/// Compiled regexes of the presets, by pattern (a preset is judged against many resources).
+fn compiled(pattern: &str, ignore_case: bool) -> Option<std::sync::Arc<regex::Regex>> {
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex};
+    type Cache = Mutex<HashMap<(String, bool), Option<Arc<regex::Regex>>>>;
+    static CACHE: OnceLock<Cache> = OnceLock::new();
+    let cache = CACHE.get_or_init(|| Mutex::new(HashMap::new()));
+    let mut map = cache.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    map.entry((pattern.to_owned(), ignore_case))
+        .or_insert_with(|| regex::RegexBuilder::new(pattern).case_insensitive(ignore_case).build().ok().map(Arc::new))
+        .clone()
 }
 
 /// A preset: the defaults of one cloud.
@@ -72,6 +119,9 @@ pub fn parse_all() -> Result<Vec<Preset>, String> {
                 other => return Err(format!("policies/presets/{name}.toml: unknown cloud {other:?}")),
             };
             let mut defaults = f.defaults;
+            for d in &defaults {
+                validate(d).map_err(|e| format!("policies/presets/{name}.toml: {e}"))?;
+            }
             if cloud == Cloud::Azure {
                 for d in &mut defaults {
                     d.cloud_type = d.cloud_type.to_ascii_lowercase();
@@ -100,12 +150,32 @@ pub enum Verdict<'p> {
 
 fn value_matches(actual: Option<&Value>, want: &Value) -> bool {
     match want {
-        Value::Object(o) if o.contains_key("prefix") => {
-            let p = o.get("prefix").and_then(Value::as_str).unwrap_or("");
-            actual.and_then(Value::as_str).is_some_and(|s| s.starts_with(p))
-        }
+        Value::Object(o) if o.keys().any(|k| PREDICATE_KEYS.contains(&k.as_str())) => predicate_matches(actual, o),
         _ => actual == Some(want),
     }
+}
+
+/// A predicate object: every key given must match (see [`PREDICATE_KEYS`]).
+fn predicate_matches(actual: Option<&Value>, o: &Map<String, Value>) -> bool {
+    let ignore_case = o.get("ignore_case").and_then(Value::as_bool) == Some(true);
+    let fold = |s: &str| if ignore_case { s.to_lowercase() } else { s.to_owned() };
+    let text = actual.and_then(Value::as_str).map(fold);
+    let same = |want: &Value| match (want.as_str(), &text) {
+        (Some(w), Some(t)) => fold(w) == *t,
+        _ => actual == Some(want),
+    };
+    o.iter().all(|(k, want)| match k.as_str() {
+        "prefix" => want.as_str().zip(text.as_deref()).is_some_and(|(p, t)| t.starts_with(&fold(p))),
+        "suffix" => want.as_str().zip(text.as_deref()).is_some_and(|(p, t)| t.ends_with(&fold(p))),
+        "regex" => want
+            .as_str()
+            .and_then(|re| compiled(re, ignore_case))
+            .zip(actual.and_then(Value::as_str))
+            .is_some_and(|(re, t)| re.is_match(t)),
+        "one_of" => want.as_array().is_some_and(|a| a.iter().any(same)),
+        "equals" => same(want),
+        _ => true,
+    })
 }
 
 fn field<'r>(r: &'r CloudResource, name: &str, name_value: &'r Option<Value>) -> Option<&'r Value> {
@@ -119,7 +189,7 @@ fn field<'r>(r: &'r CloudResource, name: &str, name_value: &'r Option<Value>) ->
 pub fn judge<'p>(r: &CloudResource, presets: &'p [&'p Preset]) -> Verdict<'p> {
     let name_value = r.name.clone().map(Value::String);
     for p in presets.iter().filter(|p| p.cloud == r.cloud) {
-        for d in p.defaults.iter().filter(|d| *d.cloud_type == *r.cloud_type) {
+        for d in p.defaults.iter().filter(|d| d.cloud_type == "*" || *d.cloud_type == *r.cloud_type) {
             if !d.when.iter().all(|(k, want)| value_matches(field(r, k, &name_value), want)) {
                 continue;
             }
@@ -144,6 +214,13 @@ pub fn judge<'p>(r: &CloudResource, presets: &'p [&'p Preset]) -> Verdict<'p> {
                     }
                 }
             }
+            for (attr, want) in &d.expect {
+                if let Some(have) = field(r, attr, &name_value) {
+                    if !value_matches(Some(have), want) {
+                        changes.push(format!("{attr} is {have}; as created it is {want}"));
+                    }
+                }
+            }
             return if changes.is_empty() { Verdict::Default(d) } else { Verdict::Modified(d, changes.join("; ")) };
         }
     }
@@ -151,8 +228,11 @@ pub fn judge<'p>(r: &CloudResource, presets: &'p [&'p Preset]) -> Verdict<'p> {
 }
 
 /// Derives the cross-resource facts presets look at: the internet gateway and DHCP options of
-/// a default VPC, and KMS keys that an `alias/aws/*` alias points to.
+/// a default VPC, KMS keys that an `alias/aws/*` alias points to, and for Azure the
+/// `managedBy` of a resource's resource group (`resource_group_managed_by`: what AKS puts in
+/// its node resource group belongs to the cluster).
 pub fn derive_facts(inv: &mut Inventory) {
+    derive_azure_facts(inv);
     let mut default_vpcs = std::collections::HashSet::new();
     let mut default_dhcp = std::collections::HashSet::new();
     let mut aws_keys = std::collections::HashSet::new();
@@ -191,6 +271,29 @@ pub fn derive_facts(inv: &mut Inventory) {
                 r.attributes.insert("aws_managed".into(), Value::Bool(aws_keys.contains(&id)));
             }
             _ => {}
+        }
+    }
+}
+
+const RESOURCE_GROUP: &str = "microsoft.resources/subscriptions/resourcegroups";
+
+fn derive_azure_facts(inv: &mut Inventory) {
+    let managed: std::collections::HashMap<(Option<String>, String), Value> = inv
+        .resources
+        .iter()
+        .filter(|r| r.cloud == Cloud::Azure && &*r.cloud_type == RESOURCE_GROUP)
+        .filter_map(|r| {
+            let by = r.attributes.get("managed_by").filter(|v| !v.is_null())?;
+            Some(((r.account.clone(), r.name.as_deref()?.to_ascii_lowercase()), by.clone()))
+        })
+        .collect();
+    if managed.is_empty() {
+        return;
+    }
+    for r in inv.resources.iter_mut().filter(|r| r.cloud == Cloud::Azure && &*r.cloud_type != RESOURCE_GROUP) {
+        let Some(rg) = r.attributes.get("resource_group").and_then(Value::as_str) else { continue };
+        if let Some(by) = managed.get(&(r.account.clone(), rg.to_ascii_lowercase())) {
+            r.attributes.insert("resource_group_managed_by".into(), by.clone());
         }
     }
 }
@@ -234,5 +337,125 @@ mod tests {
         assert!(matches!(judge(&alias, &presets), Verdict::Default(_)));
         alias.name = Some("alias/app".into());
         assert_eq!(judge(&alias, &presets), Verdict::NotDefault);
+    }
+
+    fn gcp(t: &str, name: &str) -> CloudResource {
+        let mut r = CloudResource::new(Cloud::Gcp, Arc::from(t), format!("//x/{name}"));
+        r.name = Some(name.into());
+        r
+    }
+
+    #[test]
+    fn predicates() {
+        let o = |v: serde_json::Value| v.as_object().unwrap().clone();
+        let s = |x: &str| Value::String(x.into());
+        assert!(predicate_matches(Some(&s("a-compute@x")), &o(serde_json::json!({"suffix": "-compute@x"}))));
+        assert!(predicate_matches(
+            Some(&s("NETWORKWATCHERRG")),
+            &o(serde_json::json!({"equals": "NetworkWatcherRG", "ignore_case": true}))
+        ));
+        assert!(!predicate_matches(
+            Some(&s("NETWORKWATCHERRG")),
+            &o(serde_json::json!({"equals": "NetworkWatcherRG"}))
+        ));
+        assert!(predicate_matches(Some(&s("b")), &o(serde_json::json!({"one_of": ["a", "b"]}))));
+        assert!(predicate_matches(
+            Some(&s("service-1@gcp-sa-x.iam.gserviceaccount.com")),
+            &o(serde_json::json!({"regex": "^service-[0-9]+@", "suffix": ".com"}))
+        ));
+        assert!(!predicate_matches(None, &o(serde_json::json!({"prefix": "x"}))));
+        let bad = |when: serde_json::Value| {
+            let d: ProviderDefault =
+                serde_json::from_value(serde_json::json!({"name": "d", "cloud_type": "t", "why": "w", "when": when}))
+                    .unwrap();
+            validate(&d)
+        };
+        assert!(bad(serde_json::json!({"name": {"prefx": "a"}})).is_err());
+        assert!(bad(serde_json::json!({"name": {"regex": "("}})).is_err());
+        assert!(bad(serde_json::json!({"name": {"one_of": "a"}})).is_err());
+        assert!(bad(serde_json::json!({"name": {"regex": "^a$"}})).is_ok());
+    }
+
+    #[test]
+    fn gcp_defaults_and_their_modification() {
+        let presets: Vec<&Preset> = builtin().iter().collect();
+        let net = gcp("compute.googleapis.com/Network", "default").attr("auto_create_subnetworks", true);
+        assert!(matches!(judge(&net, &presets), Verdict::Default(_)));
+        let custom = gcp("compute.googleapis.com/Network", "default").attr("auto_create_subnetworks", false);
+        assert!(matches!(judge(&custom, &presets), Verdict::Modified(..)));
+        let fw = |rules: serde_json::Value| {
+            gcp("compute.googleapis.com/Firewall", "default-allow-ssh")
+                .attr("network", "https://www.googleapis.com/compute/v1/projects/p/global/networks/default")
+                .attr("rules", rules)
+                .attr("source_ranges", serde_json::json!(["0.0.0.0/0"]))
+                .attr("direction", "INGRESS")
+                .attr("priority", 65534)
+                .attr("disabled", false)
+        };
+        assert!(matches!(judge(&fw(serde_json::json!(["tcp:22"])), &presets), Verdict::Default(_)));
+        match judge(&fw(serde_json::json!(["tcp:22", "tcp:8080"])), &presets) {
+            Verdict::Modified(d, what) => assert!(d.name == "default-allow-ssh" && what.contains("tcp:8080"), "{what}"),
+            v => panic!("{v:?}"),
+        }
+        let elsewhere = fw(serde_json::json!(["tcp:22"]))
+            .attr("network", "https://www.googleapis.com/compute/v1/projects/p/global/networks/k1");
+        assert_eq!(judge(&elsewhere, &presets), Verdict::NotDefault);
+        let sub = |cidr: &str| {
+            gcp("compute.googleapis.com/Subnetwork", "default")
+                .attr("network", "https://www.googleapis.com/compute/v1/projects/p/global/networks/default")
+                .attr("ip_cidr_range", cidr)
+        };
+        assert!(matches!(judge(&sub("10.128.0.0/20"), &presets), Verdict::Default(_)));
+        assert!(matches!(judge(&sub("10.128.0.0/16"), &presets), Verdict::Modified(..)));
+        for sa in [
+            "123-compute@developer.gserviceaccount.com",
+            "p1@appspot.gserviceaccount.com",
+            "service-123@gcp-sa-pubsub.iam.gserviceaccount.com",
+        ] {
+            assert!(
+                matches!(judge(&gcp("iam.googleapis.com/ServiceAccount", sa), &presets), Verdict::Default(_)),
+                "{sa}"
+            );
+        }
+        assert_eq!(
+            judge(&gcp("iam.googleapis.com/ServiceAccount", "k1-deployer@p1.iam.gserviceaccount.com"), &presets),
+            Verdict::NotDefault
+        );
+        let bucket = gcp("logging.googleapis.com/LogBucket", "_Default").attr("retention_days", 90);
+        assert!(matches!(judge(&bucket, &presets), Verdict::Modified(..)));
+    }
+
+    #[test]
+    fn azure_defaults_fold_case_and_follow_managed_groups() {
+        let presets: Vec<&Preset> = builtin().iter().collect();
+        let az = |t: &str, name: &str, rg: &str| {
+            let mut r = CloudResource::new(
+                Cloud::Azure,
+                Arc::from(t),
+                format!("/subscriptions/s/resourcegroups/{rg}/x/{name}"),
+            )
+            .attr("resource_group", rg);
+            r.name = Some(name.into());
+            r.account = Some("s".into());
+            r
+        };
+        let rg = "microsoft.resources/subscriptions/resourcegroups";
+        assert!(matches!(judge(&az(rg, "networkwatcherrg", ""), &presets), Verdict::Default(_)));
+        let nw = az("microsoft.network/networkwatchers", "NetworkWatcher_westeurope", "NetworkWatcherRG");
+        assert!(matches!(judge(&nw, &presets), Verdict::Default(_)));
+        let nw = az("microsoft.network/networkwatchers", "NetworkWatcher_westeurope", "rg-app");
+        assert_eq!(judge(&nw, &presets), Verdict::NotDefault);
+
+        let mut inv = Inventory::default();
+        inv.add(az(rg, "MC_rg_aks_westeurope", "").attr(
+            "managed_by",
+            "/subscriptions/s/resourcegroups/rg/providers/microsoft.containerservice/managedclusters/aks",
+        ));
+        inv.add(az("microsoft.network/loadbalancers", "kubernetes", "MC_rg_aks_westeurope"));
+        inv.add(az("microsoft.network/loadbalancers", "kubernetes", "rg-other"));
+        derive_facts(&mut inv);
+        assert!(matches!(judge(&inv.resources[0], &presets), Verdict::Default(_)));
+        assert!(matches!(judge(&inv.resources[1], &presets), Verdict::Default(_)));
+        assert_eq!(judge(&inv.resources[2], &presets), Verdict::NotDefault);
     }
 }

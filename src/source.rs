@@ -5,7 +5,7 @@
 //! them all. When a finding needs a line number or a snippet, the text is loaded again
 //! ([`Sources::text`]), which for files means reading (and decompressing) them once more.
 
-use std::io::Read;
+use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -91,34 +91,44 @@ impl Source {
     /// The raw bytes, decompressed when gzip.
     pub fn bytes(&self) -> Result<Vec<u8>, InputError> {
         let raw: std::borrow::Cow<'_, [u8]> = match &self.origin {
-            Origin::Path(p) => std::borrow::Cow::Owned(std::fs::read(p).map_err(|e| {
-                InputError::new(&codes::UNREADABLE, &self.name, format!("cannot read {}: {}", self.name, io_reason(&e)))
-                    .with_help(match e.kind() {
-                        std::io::ErrorKind::NotFound => {
-                            "check the path; driftlock never treats a missing input as empty"
-                        }
-                        std::io::ErrorKind::PermissionDenied => {
-                            "give the user running driftlock read access to the file"
-                        }
-                        _ => "make the file readable and run again",
-                    })
-            })?),
+            Origin::Path(p) => std::borrow::Cow::Owned(std::fs::read(p).map_err(|e| self.unreadable(&e))?),
             Origin::Memory(b) => std::borrow::Cow::Borrowed(&b[..]),
         };
         if is_gzip(&raw) {
             let mut out = Vec::with_capacity(raw.len() * 4);
-            flate2::read::MultiGzDecoder::new(&raw[..]).read_to_end(&mut out).map_err(|e| {
-                InputError::new(
-                    &codes::BAD_ENCODING,
-                    &self.name,
-                    format!("{} is gzip-compressed but cannot be decompressed: {e}", self.name),
-                )
-                .with_help("the file is truncated or corrupt; fetch it again")
-            })?;
+            flate2::read::MultiGzDecoder::new(&raw[..]).read_to_end(&mut out).map_err(|e| self.broken_gzip(&e))?;
             Ok(out)
         } else {
             Ok(raw.into_owned())
         }
+    }
+
+    /// A buffered reader over the (decompressed) bytes, for inputs parsed as they are read:
+    /// newline-delimited inventories of any size are never held whole.
+    pub fn reader(&self) -> Result<SourceReader, InputError> {
+        const CAPACITY: usize = 256 * 1024;
+        let mut raw: Box<dyn BufRead + Send> = match &self.origin {
+            Origin::Path(p) => {
+                let f = std::fs::File::open(p).map_err(|e| self.unreadable(&e))?;
+                Box::new(BufReader::with_capacity(CAPACITY, f))
+            }
+            Origin::Memory(b) => Box::new(std::io::Cursor::new(b.clone())),
+        };
+        let gzip = is_gzip(raw.fill_buf().map_err(|e| self.unreadable(&e))?);
+        let inner: Box<dyn BufRead + Send> = if gzip {
+            Box::new(BufReader::with_capacity(CAPACITY, flate2::bufread::MultiGzDecoder::new(raw)))
+        } else {
+            raw
+        };
+        Ok(SourceReader { inner, failure: ReadFailure { name: self.name.clone(), gzip } })
+    }
+
+    fn unreadable(&self, e: &std::io::Error) -> InputError {
+        unreadable(&self.name, e)
+    }
+
+    fn broken_gzip(&self, e: &std::io::Error) -> InputError {
+        broken_gzip(&self.name, e)
     }
 
     /// The decoded UTF-8 text.
@@ -137,6 +147,74 @@ impl Source {
             .with_span(at, 1, "not UTF-8")
         })
     }
+}
+
+/// A buffered reader over one input's bytes, decompressing gzip on the fly
+/// ([`Source::reader`]). Read errors become the same diagnostics whole-file reads give.
+pub struct SourceReader {
+    inner: Box<dyn BufRead + Send>,
+    failure: ReadFailure,
+}
+
+/// What a read error means for one input: a broken gzip stream, or an I/O error. Kept apart
+/// from the reader so the reader can be moved into a parser.
+#[derive(Debug, Clone)]
+pub struct ReadFailure {
+    name: String,
+    gzip: bool,
+}
+
+impl ReadFailure {
+    pub fn error(&self, e: &std::io::Error) -> InputError {
+        if self.gzip { broken_gzip(&self.name, e) } else { unreadable(&self.name, e) }
+    }
+}
+
+impl SourceReader {
+    /// Whether the input is gzip-compressed.
+    pub fn gzip(&self) -> bool {
+        self.failure.gzip
+    }
+
+    /// The diagnostic for an error met while reading.
+    pub fn error(&self, e: &std::io::Error) -> InputError {
+        self.failure.error(e)
+    }
+
+    pub fn failure(&self) -> ReadFailure {
+        self.failure.clone()
+    }
+}
+
+impl Read for SourceReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.inner.read(buf)
+    }
+}
+
+impl BufRead for SourceReader {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        self.inner.fill_buf()
+    }
+
+    fn consume(&mut self, amt: usize) {
+        self.inner.consume(amt);
+    }
+}
+
+fn unreadable(name: &str, e: &std::io::Error) -> InputError {
+    InputError::new(&codes::UNREADABLE, name, format!("cannot read {name}: {}", io_reason(e))).with_help(
+        match e.kind() {
+            std::io::ErrorKind::NotFound => "check the path; driftlock never treats a missing input as empty",
+            std::io::ErrorKind::PermissionDenied => "give the user running driftlock read access to the file",
+            _ => "make the file readable and run again",
+        },
+    )
+}
+
+fn broken_gzip(name: &str, e: &std::io::Error) -> InputError {
+    InputError::new(&codes::BAD_ENCODING, name, format!("{name} is gzip-compressed but cannot be decompressed: {e}"))
+        .with_help("the file is truncated or corrupt; fetch it again")
 }
 
 pub(crate) fn is_gzip(bytes: &[u8]) -> bool {
@@ -210,6 +288,24 @@ mod tests {
         enc.write_all(b"{\"a\":1}").unwrap();
         let src = Source::memory("x.gz", enc.finish().unwrap());
         assert_eq!(src.text().unwrap(), "{\"a\":1}");
+    }
+
+    #[test]
+    fn reader_streams_plain_and_gzip() {
+        use std::io::Write;
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        enc.write_all(b"{\"a\":1}\n{\"b\":2}\n").unwrap();
+        for src in [Source::memory("x.gz", enc.finish().unwrap()), Source::memory("x", &b"{\"a\":1}\n{\"b\":2}\n"[..])]
+        {
+            let r = src.reader().unwrap();
+            let lines: Vec<String> = r.lines().map(Result::unwrap).collect();
+            assert_eq!(lines, ["{\"a\":1}", "{\"b\":2}"]);
+        }
+        let mut r = Source::memory("x.gz", vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 1, 2, 3]).reader().unwrap();
+        let e = r.read_to_end(&mut Vec::new()).unwrap_err();
+        assert_eq!(r.error(&e).code.code, "DL0013");
+        let e = Source::file("/nonexistent/driftlock/x.ndjson").reader().err().unwrap();
+        assert_eq!(e.code.code, "DL0001");
     }
 
     #[test]

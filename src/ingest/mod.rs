@@ -10,6 +10,7 @@ mod plan;
 mod show_json;
 mod state_v4;
 
+use std::io::{BufRead, Read};
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
@@ -55,7 +56,7 @@ pub enum Format {
     ShowJson,
     Plan,
     LockInfo,
-    Inventory(inventory::DocFormat),
+    Inventory(inventory::Doc),
 }
 
 /// Files found for the inputs: sources to parse, plus errors for inputs that yield nothing.
@@ -191,8 +192,36 @@ pub fn load(
 }
 
 /// Reads, recognises and parses one source.
+///
+/// The first non-blank line is read first: when it is a record of a newline-delimited
+/// inventory (a GCP asset export, the generic inventory), the rest is parsed as it is read,
+/// line by line, whatever the file's size. Anything else is read whole and parsed as a document.
 pub fn parse_source(id: SourceId, source: &Source, catalog: &Catalog) -> Result<Parsed, InputError> {
-    let bytes = source.bytes()?;
+    let mut reader = source.reader()?;
+    let failure = reader.failure();
+    let mut head = Vec::new();
+    let zip = reader.fill_buf().map_err(|e| failure.error(&e))?.starts_with(b"PK\x03\x04");
+    if !zip {
+        // Blank lines before the first record are kept in `head` and parsed again (as blank).
+        loop {
+            let start = head.len();
+            if reader.read_until(b'\n', &mut head).map_err(|e| failure.error(&e))? == 0 {
+                break;
+            }
+            let line = &head[start..];
+            if line.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            if let Some(fmt) = inventory::sniff_line(line) {
+                let rest = std::io::Cursor::new(head).chain(reader);
+                return inventory::parse_lines(fmt, id, &source.name, rest, catalog, &|e| failure.error(e))
+                    .map(Parsed::Inventory);
+            }
+            break;
+        }
+    }
+    reader.read_to_end(&mut head).map_err(|e| failure.error(&e))?;
+    let bytes = head;
     if bytes.starts_with(b"PK\x03\x04") {
         return Err(InputError::new(
             &code::BINARY_PLAN,
@@ -218,7 +247,12 @@ pub fn parse_text(id: SourceId, name: &str, text: &str, catalog: &Catalog) -> Re
     }
     let top: TopLevel<'_> = match serde_json::from_str(text) {
         Ok(t) => t,
-        Err(e) => return Err(not_an_object(&ctx, &e)),
+        Err(e) => {
+            if let Some(parsed) = parse_inventory_text(&ctx, &e, catalog) {
+                return parsed.map(Parsed::Inventory);
+            }
+            return Err(not_an_object(&ctx, &e));
+        }
     };
     let file_name = name.rsplit('/').next().unwrap_or(name);
     if file_name == LOCK_INFO {
@@ -238,6 +272,30 @@ pub fn parse_text(id: SourceId, name: &str, text: &str, catalog: &Catalog) -> Re
         Format::LockInfo => parse_lock(&ctx, &top).map(Parsed::Lock),
         Format::Inventory(fmt) => inventory::parse(fmt, &ctx, &top, catalog).map(Parsed::Inventory),
     }
+}
+
+/// A text that is not one JSON object may be an inventory array (`gcloud asset list`, Resource
+/// Graph 1.x) or a newline-delimited inventory given whole (standard input, a test).
+fn parse_inventory_text(
+    ctx: &FileCtx<'_>,
+    e: &serde_json::Error,
+    catalog: &Catalog,
+) -> Option<Result<inventory::Part, InputError>> {
+    let body = ctx.text.trim_start();
+    if body.starts_with('[') {
+        let items: Vec<&serde_json::value::RawValue> = serde_json::from_str(ctx.text).ok()?;
+        let fmt = inventory::detect_array(items.first()?)?;
+        return Some(inventory::parse_array(fmt, ctx, &items, catalog));
+    }
+    if e.classify() == serde_json::error::Category::Syntax && e.to_string().starts_with("trailing characters") {
+        let first = body.lines().next().unwrap_or("");
+        let fmt = inventory::sniff_line(first.as_bytes())?;
+        let name = ctx.name;
+        return Some(inventory::parse_lines(fmt, ctx.id, ctx.name, ctx.text.as_bytes(), catalog, &|e| {
+            InputError::new(&code::UNREADABLE, name, format!("cannot read {name}: {e}"))
+        }));
+    }
+    None
 }
 
 /// The top level did not parse as an object: say what it is instead.

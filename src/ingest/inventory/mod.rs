@@ -4,16 +4,23 @@
 //! (GCP asset exports, the generic inventory) from their first line, and are streamed.
 
 pub(crate) mod aws;
+pub(crate) mod azure;
+pub(crate) mod gcp;
+pub(crate) mod generic;
 
+use std::io::BufRead;
 use std::sync::Arc;
 
 use serde_json::Value;
+use serde_json::value::RawValue;
 
-use super::json::{FileCtx, TopLevel};
+use super::json::{FileCtx, Members, TopLevel};
 use crate::catalog::Catalog;
 use crate::catalog::arn::Arn;
+use crate::code;
 use crate::error::InputError;
 use crate::model::{Cloud, CloudResource, Coverage, KeyKind, Locator, Scope, Seg, Sighting};
+use crate::source::SourceId;
 
 /// What one inventory file held.
 #[derive(Debug, Default)]
@@ -118,8 +125,70 @@ pub enum DocFormat {
     AwsSsmParameters,
 }
 
+/// Every inventory format read as one JSON object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Doc {
+    /// An AWS export.
+    Aws(DocFormat),
+    /// `az graph query` with the 2.x extension: `{count, data, skip_token, total_records}`.
+    AzureGraph,
+    /// One GCP asset record as a whole document (a one-record export).
+    GcpRecord,
+    /// One generic inventory record as a whole document.
+    GenericRecord,
+}
+
+/// The inventory formats that are a JSON array.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ArrayFormat {
+    /// `gcloud asset list --format=json`.
+    GcpAssetList,
+    /// `gcloud asset search-all-resources --format=json`.
+    GcpAssetSearch,
+    /// `az graph query` with the 1.x extension: the bare array of rows.
+    AzureGraphRows,
+}
+
+/// The newline-delimited inventory formats, recognised from their first record and streamed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LineFormat {
+    /// `gcloud asset export --content-type=resource`.
+    GcpExport,
+    /// The generic inventory (README, "Generic inventory").
+    Generic,
+}
+
+/// A record that is not shaped as its format requires: the member to point at, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Shape {
+    pub(crate) key: Option<&'static str>,
+    pub(crate) message: String,
+}
+
+impl Shape {
+    pub(crate) fn new(key: Option<&'static str>, message: impl Into<String>) -> Shape {
+        Shape { key, message: message.into() }
+    }
+}
+
 /// Recognises an inventory document from its top-level keys.
-pub(crate) fn detect(top: &TopLevel<'_>) -> Option<DocFormat> {
+pub(crate) fn detect(top: &TopLevel<'_>) -> Option<Doc> {
+    let has = |k: &str| top.has(k);
+    if let Some(aws) = detect_aws(top) {
+        Some(Doc::Aws(aws))
+    } else if has("data") && (has("total_records") || has("skip_token") || has("count")) {
+        Some(Doc::AzureGraph)
+    } else if gcp::is_asset(&has) {
+        Some(Doc::GcpRecord)
+    } else if generic::is_record(&has) {
+        Some(Doc::GenericRecord)
+    } else {
+        None
+    }
+}
+
+/// Recognises an AWS export from its top-level keys.
+fn detect_aws(top: &TopLevel<'_>) -> Option<DocFormat> {
     use DocFormat::*;
     let has = |k: &str| top.has(k);
     Some(if has("ResourceTagMappingList") {
@@ -159,14 +228,289 @@ pub(crate) fn detect(top: &TopLevel<'_>) -> Option<DocFormat> {
     })
 }
 
-pub(crate) fn parse(
-    fmt: DocFormat,
+/// Recognises an inventory array from its first element.
+pub(crate) fn detect_array(first: &RawValue) -> Option<ArrayFormat> {
+    let top: TopLevel<'_> = serde_json::from_str(first.get()).ok()?;
+    let has = |k: &str| top.has(k);
+    if gcp::is_asset(&has) {
+        return Some(if gcp::is_search(&has) { ArrayFormat::GcpAssetSearch } else { ArrayFormat::GcpAssetList });
+    }
+    let v: Value = serde_json::from_str(first.get()).ok()?;
+    azure::is_row(&v).then_some(ArrayFormat::AzureGraphRows)
+}
+
+/// First lines longer than this are not looked at for newline-delimited records: a one-line
+/// state or plan (`show -json` prints one line) is then parsed once, not scanned twice.
+pub(crate) const SNIFF_LIMIT: usize = 16 << 20;
+
+/// Recognises a newline-delimited inventory from its first non-blank line.
+pub(crate) fn sniff_line(line: &[u8]) -> Option<LineFormat> {
+    if line.len() > SNIFF_LIMIT {
+        return None;
+    }
+    let finder = |needle: &str| memchr::memmem::find(line, needle.as_bytes()).is_some();
+    if !(finder("\"asset_type\"") || finder("\"assetType\"") || finder("\"provider\"")) {
+        return None;
+    }
+    let text = std::str::from_utf8(line).ok()?;
+    let top: TopLevel<'_> = serde_json::from_str(text.trim()).ok()?;
+    let has = |k: &str| top.has(k);
+    if gcp::is_asset(&has) {
+        Some(LineFormat::GcpExport)
+    } else if generic::is_record(&has) && !has("version") && !has("format_version") {
+        Some(LineFormat::Generic)
+    } else {
+        None
+    }
+}
+
+/// One sink for the records of a newline-delimited file.
+enum Lines<'c> {
+    Gcp(gcp::Collector<'c>),
+    Generic(generic::Collector<'c>),
+}
+
+impl Lines<'_> {
+    fn add(&mut self, rec: &Value, loc: Locator) -> Result<(), Shape> {
+        match self {
+            Lines::Gcp(c) => c.add(rec, loc),
+            Lines::Generic(c) => c.add(rec, loc),
+        }
+    }
+
+    fn finish(self) -> Part {
+        match self {
+            Lines::Gcp(c) => c.finish(),
+            Lines::Generic(c) => c.finish(),
+        }
+    }
+}
+
+/// Parses a newline-delimited inventory as it is read, one line at a time: memory holds one
+/// line and the resources, never the file. Blank lines are allowed; any other line that is not
+/// a record is an error pointing at its line and column.
+pub(crate) fn parse_lines<R: BufRead>(
+    fmt: LineFormat,
+    id: SourceId,
+    name: &str,
+    mut reader: R,
+    catalog: &Catalog,
+    read_error: &dyn Fn(&std::io::Error) -> InputError,
+) -> Result<Part, InputError> {
+    let mut sink = match fmt {
+        LineFormat::GcpExport => Lines::Gcp(gcp::Collector::new(id, name, gcp::EXPORT, catalog)),
+        LineFormat::Generic => Lines::Generic(generic::Collector::new(id, catalog)),
+    };
+    let focus = match fmt {
+        LineFormat::GcpExport => "name",
+        LineFormat::Generic => "id",
+    };
+    // The current line and the one before it (shown as context in a diagnostic): memory holds
+    // two lines, never the file.
+    let mut buf = Vec::new();
+    let mut prev = Vec::new();
+    let mut n: u32 = 0;
+    loop {
+        std::mem::swap(&mut buf, &mut prev);
+        buf.clear();
+        if reader.read_until(b'\n', &mut buf).map_err(|e| read_error(&e))? == 0 {
+            break;
+        }
+        n = n.saturating_add(1);
+        let at = Place { name, n, prev: trim_eol(&prev) };
+        let line = trim_eol(&buf);
+        let text = std::str::from_utf8(line).map_err(|e| at.encoding_error(line, &e))?;
+        if text.trim().is_empty() {
+            continue;
+        }
+        let v: Value = serde_json::from_str(text).map_err(|e| at.json_error(text, &e))?;
+        sink.add(&v, Locator::new(vec![Seg::Line(n)]).focus(focus)).map_err(|s| at.shape_error(text, &s))?;
+    }
+    Ok(sink.finish())
+}
+
+fn trim_eol(line: &[u8]) -> &[u8] {
+    let line = line.strip_suffix(b"\n").unwrap_or(line);
+    line.strip_suffix(b"\r").unwrap_or(line)
+}
+
+/// Where a line of a newline-delimited file is, for its diagnostics.
+struct Place<'a> {
+    name: &'a str,
+    /// 1-based line number.
+    n: u32,
+    /// The line before, for context.
+    prev: &'a [u8],
+}
+
+impl Place<'_> {
+    /// A text holding the previous line and this one at their real line numbers (preceded by
+    /// empty lines), so a diagnostic gets the right line and column without the file; and the
+    /// offset of this line in it.
+    fn text(&self, line: &str) -> (String, usize) {
+        let before = self.n.saturating_sub(2) as usize;
+        let prev = if self.n > 1 { String::from_utf8_lossy(self.prev) } else { "".into() };
+        let mut text = String::with_capacity(before + prev.len() + 1 + line.len());
+        text.extend(std::iter::repeat_n('\n', before));
+        if self.n > 1 {
+            text.push_str(&prev);
+            text.push('\n');
+        }
+        let base = text.len();
+        text.push_str(line);
+        (text, base)
+    }
+
+    fn json_error(&self, line: &str, e: &serde_json::Error) -> InputError {
+        let (text, base) = self.text(line);
+        let (name, n) = (self.name, self.n);
+        let mut err = InputError::from_json(name, &text, base, line, e);
+        if let Some(rest) = err.message.strip_prefix(name) {
+            err.message = format!("{name} line {n}{rest}");
+        }
+        err
+    }
+
+    fn encoding_error(&self, line: &[u8], e: &std::str::Utf8Error) -> InputError {
+        let lossy = String::from_utf8_lossy(&line[..e.valid_up_to()]).into_owned();
+        let at = lossy.len();
+        let (text, base) = self.text(&format!("{lossy}\u{fffd}"));
+        let (name, n) = (self.name, self.n);
+        InputError::new(
+            &code::BAD_ENCODING,
+            name,
+            format!("{name} line {n} is not UTF-8 text (invalid byte at column {})", lossy.chars().count() + 1),
+        )
+        .with_help("driftlock reads JSON as written by terraform, tofu and the cloud CLIs, which is UTF-8")
+        .with_source_text(text)
+        .with_span(base + at, 1, "not UTF-8")
+    }
+
+    fn shape_error(&self, line: &str, s: &Shape) -> InputError {
+        let (text, base) = self.text(line);
+        let (off, len) = member_span(line, s.key);
+        InputError::new(&code::UNEXPECTED_SHAPE, self.name, format!("{} line {}: {}", self.name, self.n, s.message))
+            .with_help("pass the file exactly as the cloud CLI wrote it; for the generic inventory see the README section \"Generic inventory\"")
+            .with_source_text(text)
+            .with_span(base + off, len, s.message.clone())
+    }
+}
+
+/// Byte offset and length of a member's value in an object's text, or the whole text.
+fn member_span(text: &str, key: Option<&str>) -> (usize, usize) {
+    let whole = (0, text.len().min(80));
+    let Some(key) = key else { return whole };
+    let Ok(m) = serde_json::from_str::<Members<'_>>(text) else { return whole };
+    m.0.iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| {
+            let off = (v.get().as_ptr() as usize).saturating_sub(text.as_ptr() as usize);
+            (off, v.get().len().clamp(1, 80))
+        })
+        .unwrap_or(whole)
+}
+
+/// Parses an inventory array (`gcloud asset list`/`search-all-resources`, Resource Graph 1.x).
+pub(crate) fn parse_array(
+    fmt: ArrayFormat,
     file: &FileCtx<'_>,
-    top: &TopLevel<'_>,
+    items: &[&RawValue],
     catalog: &Catalog,
 ) -> Result<Part, InputError> {
-    let ctx = Ctx { file, catalog, hints: Hints::from_name(file.name) };
-    aws::parse(fmt, &ctx, top)
+    let loc = |i: usize, focus: &'static str| Locator::new(vec![Seg::Index(i as u32)]).focus(focus);
+    match fmt {
+        ArrayFormat::GcpAssetList | ArrayFormat::GcpAssetSearch => {
+            let format = if fmt == ArrayFormat::GcpAssetList { gcp::LIST } else { gcp::SEARCH };
+            let mut c = gcp::Collector::new(file.id, file.name, format, catalog);
+            for (i, raw) in items.iter().enumerate() {
+                let v: Value = file.parse_owned(raw)?;
+                c.add(&v, loc(i, "name")).map_err(|s| shape_at(file, raw, i, &s))?;
+            }
+            Ok(c.finish())
+        }
+        ArrayFormat::AzureGraphRows => {
+            let mut c = azure::Collector::new(file.id, file.name, catalog);
+            for (i, raw) in items.iter().enumerate() {
+                let v: Value = file.parse_owned(raw)?;
+                c.add(&v, loc(i, "id")).map_err(|s| shape_at(file, raw, i, &s))?;
+            }
+            Ok(c.finish(azure::array_incomplete(items.len())))
+        }
+    }
+}
+
+/// A shape error about record `i` of an array, pointing at the member when there is one.
+fn shape_at(file: &FileCtx<'_>, raw: &RawValue, i: usize, s: &Shape) -> InputError {
+    let target = s
+        .key
+        .and_then(|k| {
+            serde_json::from_str::<Members<'_>>(raw.get()).ok().and_then(|m| m.0.into_iter().find(|(n, _)| n == k))
+        })
+        .map_or(raw, |(_, v)| v);
+    file.shape(target, &s.message, format!("{}: record {i}: {}", file.name, s.message))
+}
+
+/// `az graph query` 2.x: the rows of `data`, and whether the page is the whole result.
+fn azure_graph(file: &FileCtx<'_>, top: &TopLevel<'_>, catalog: &Catalog) -> Result<Part, InputError> {
+    let raw = top.require(file, "data", "an az graph query result")?;
+    let items: Vec<&RawValue> = serde_json::from_str(raw.get())
+        .map_err(|_| file.shape(raw, "expected an array", format!("{}: `data` is not an array of rows", file.name)))?;
+    let mut c = azure::Collector::new(file.id, file.name, catalog);
+    for (i, row) in items.iter().enumerate() {
+        let v: Value = file.parse_owned(row)?;
+        let loc = Locator::new(vec![Seg::Key("data"), Seg::Index(i as u32)]).focus("id");
+        c.add(&v, loc).map_err(|s| shape_at(file, row, i, &s))?;
+    }
+    let total = top.get("total_records").and_then(|r| serde_json::from_str::<u64>(r.get()).ok());
+    let skip: Option<Value> = top.get("skip_token").and_then(|r| serde_json::from_str(r.get()).ok());
+    Ok(c.finish(azure::page_incomplete(skip.as_ref(), total, items.len())))
+}
+
+/// One record given as a whole document (a one-line export, or one pretty-printed record).
+fn single_record(fmt: LineFormat, file: &FileCtx<'_>, catalog: &Catalog) -> Result<Part, InputError> {
+    let trimmed = file.text.trim();
+    if !trimmed.contains('\n') {
+        return parse_lines(fmt, file.id, file.name, file.text.as_bytes(), catalog, &|e| {
+            InputError::new(&code::UNREADABLE, file.name, format!("cannot read {}: {e}", file.name))
+        });
+    }
+    let v: Value =
+        serde_json::from_str(file.text).map_err(|e| InputError::from_json(file.name, file.text, 0, file.text, &e))?;
+    let loc = Locator::new(Vec::new()).focus(match fmt {
+        LineFormat::GcpExport => "name",
+        LineFormat::Generic => "id",
+    });
+    let start = file.text.len() - file.text.trim_start().len();
+    let located = |s: Shape| {
+        InputError::new(&code::UNEXPECTED_SHAPE, file.name, format!("{}: {}", file.name, s.message))
+            .with_help("pass the file exactly as the cloud CLI wrote it")
+            .with_source_text(file.text)
+            .with_span(start, 1, s.message)
+    };
+    match fmt {
+        LineFormat::GcpExport => {
+            let mut c = gcp::Collector::new(file.id, file.name, gcp::EXPORT, catalog);
+            c.add(&v, loc).map_err(located)?;
+            Ok(c.finish())
+        }
+        LineFormat::Generic => {
+            let mut c = generic::Collector::new(file.id, catalog);
+            c.add(&v, loc).map_err(located)?;
+            Ok(c.finish())
+        }
+    }
+}
+
+pub(crate) fn parse(fmt: Doc, file: &FileCtx<'_>, top: &TopLevel<'_>, catalog: &Catalog) -> Result<Part, InputError> {
+    match fmt {
+        Doc::Aws(fmt) => {
+            let ctx = Ctx { file, catalog, hints: Hints::from_name(file.name) };
+            aws::parse(fmt, &ctx, top)
+        }
+        Doc::AzureGraph => azure_graph(file, top, catalog),
+        Doc::GcpRecord => single_record(LineFormat::GcpExport, file, catalog),
+        Doc::GenericRecord => single_record(LineFormat::Generic, file, catalog),
+    }
 }
 
 /// Tags from the AWS `[{"Key": k, "Value": v}]` shape (also lower-case `key`/`value`), or an
