@@ -365,3 +365,72 @@ fn arrays_and_lines_that_are_no_inventory_keep_their_errors() {
         assert_eq!(e["code"], want, "{name}: {e}");
     }
 }
+
+#[test]
+fn clean_account_accepts_gcp_and_azure_defaults_only() {
+    let dir = tempfile::tempdir().unwrap();
+    // GCP: the export's provider defaults alone pass (every required type is vouched for).
+    let text = std::fs::read_to_string(testdata("inventory/gcp/asset-export.ndjson")).unwrap();
+    let managed = [
+        "k1-",
+        "temp-allow-all",
+        "dl-k1-prod-artifacts",
+        "cloudresourcemanager",
+        "/services/compute.",
+        "/services/iam.",
+        "/services/pubsub.",
+    ];
+    let defaults: Vec<&str> =
+        text.lines().filter(|l| !managed.iter().any(|m| l.contains(m)) || l.contains("default-route-")).collect();
+    let gcp = write(dir.path(), "gcp.ndjson", defaults.join("\n").as_bytes());
+    let o = driftlock(&["clean-account", "--format", "json", "--preset", "gcp", "--inventory", &gcp]);
+    assert_eq!(code(&o), 0, "{}", stdout(&o));
+
+    // Azure: the subscription, Network Watcher and the default workspace pass; a hand-made
+    // resource group does not.
+    let mut graph: Value =
+        serde_json::from_str(&std::fs::read_to_string(testdata("inventory/azure/graph-resources.json")).unwrap())
+            .unwrap();
+    let keep = |row: &Value| {
+        ["NetworkWatcher", "DefaultWorkspace"].iter().any(|k| row["name"].as_str().unwrap().starts_with(k))
+    };
+    let rows: Vec<Value> = graph["data"].as_array().unwrap().iter().filter(|r| keep(r)).cloned().collect();
+    graph["count"] = rows.len().into();
+    graph["total_records"] = rows.len().into();
+    graph["data"] = Value::Array(rows);
+    let resources = write(dir.path(), "resources.json", graph.to_string().as_bytes());
+    let containers: Vec<Value> = serde_json::from_str(
+        &std::fs::read_to_string(testdata("inventory/azure/graph-resourcecontainers.json")).unwrap(),
+    )
+    .unwrap();
+    let (defaults, ours): (Vec<Value>, Vec<Value>) = containers.into_iter().partition(|r| r["name"] != "rg-k1-prod");
+    let c = write(dir.path(), "containers.json", Value::Array(defaults.clone()).to_string().as_bytes());
+    let o = driftlock(&[
+        "clean-account",
+        "--format",
+        "json",
+        "--preset",
+        "azure",
+        "--inventory",
+        &resources,
+        "--inventory",
+        &c,
+    ]);
+    assert_eq!(code(&o), 0, "{}", stdout(&o));
+    let c = write(dir.path(), "containers.json", Value::Array([defaults, ours].concat()).to_string().as_bytes());
+    let o = driftlock(&[
+        "clean-account",
+        "--format",
+        "json",
+        "--preset",
+        "azure",
+        "--inventory",
+        &resources,
+        "--inventory",
+        &c,
+    ]);
+    assert_eq!(code(&o), 1, "{}", stdout(&o));
+    let r = json(&o);
+    let ids: Vec<&str> = r["findings"].as_array().unwrap().iter().map(|f| f["cloud_id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["/subscriptions/3f2b8c1e-5d4a-4e9b-9c7f-2a1d6e8b0c45/resourcegroups/rg-k1-prod"]);
+}

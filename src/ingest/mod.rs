@@ -477,6 +477,59 @@ mod tests {
         assert_eq!(err_code(r#"{"version":4,"serial":"1","lineage":"x","resources":[]}"#), "DL0004");
     }
 
+    fn inventory(p: Result<Parsed, InputError>) -> inventory::Part {
+        match p {
+            Ok(Parsed::Inventory(part)) => part,
+            Ok(other) => panic!("not an inventory: {other:?}"),
+            Err(e) => panic!("{}: {}", e.code.code, e.message),
+        }
+    }
+
+    #[test]
+    fn recognises_inventory_arrays_and_lines() {
+        let gcp =
+            r#"{"name":"//pubsub.googleapis.com/projects/p/topics/t","asset_type":"pubsub.googleapis.com/Topic"}"#;
+        // Whole texts: NDJSON (given whole, as from a test or a caller), one record, arrays.
+        assert_eq!(inventory(parse(&format!("{gcp}\n\n{gcp}\n"))).resources.len(), 2);
+        assert_eq!(inventory(parse(gcp)).resources.len(), 1);
+        let list = r#"[{"name":"//pubsub.googleapis.com/projects/p/topics/t","assetType":"pubsub.googleapis.com/Topic","ancestors":["projects/1"]}]"#;
+        assert_eq!(inventory(parse(list)).resources[0].sightings[0].format, "gcp-asset-list");
+        let rows = r#"[{"id":"/subscriptions/s/resourceGroups/rg","type":"microsoft.resources/subscriptions/resourcegroups"}]"#;
+        assert_eq!(inventory(parse(rows)).resources[0].cloud_id, "/subscriptions/s/resourcegroups/rg");
+        let graph = format!(r#"{{"count":1,"data":{rows},"skip_token":null,"total_records":1}}"#);
+        assert_eq!(inventory(parse(&graph)).resources.len(), 1);
+        let generic = r#"{"provider":"x","type":"t","id":"i"}"#;
+        assert_eq!(inventory(parse(&format!("{generic}\n{generic}"))).resources.len(), 2);
+        // Still unknown: an empty array, an array of other objects, lines of other objects.
+        assert_eq!(err_code("[]"), "DL0005");
+        assert_eq!(err_code(r#"[{"id":"x"}]"#), "DL0005");
+        assert_eq!(err_code("{\"a\":1}\n{\"b\":2}\n"), "DL0005");
+        assert_eq!(err_code(&format!("{gcp}\n{{\"name\":\"//x\"}}\n")), "DL0004");
+    }
+
+    #[test]
+    fn streams_newline_delimited_sources() {
+        use std::io::Write;
+        let line = r#"{"provider":"x","type":"t","id":"ID"}"#;
+        let text: String = (0..1000).map(|i| line.replace("ID", &i.to_string()) + "\n").collect();
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        enc.write_all(format!("\n\n{text}").as_bytes()).unwrap();
+        // Blank lines before the first record count: the gzip copy has two.
+        for (src, last_line) in [
+            (Source::memory("a.ndjson", text.clone().into_bytes()), 1000),
+            (Source::memory("a.ndjson.gz", enc.finish().unwrap()), 1002),
+        ] {
+            let part = inventory(parse_source(SourceId(0), &src, Catalog::builtin()));
+            assert_eq!(part.resources.len(), 1000);
+            assert_eq!(part.resources[999].sightings[0].locator.path, [crate::model::Seg::Line(last_line)]);
+        }
+        // A state is still read whole, and a binary plan still refused.
+        let state = Source::memory("s", &br#"{"version":4,"serial":1,"lineage":"x","resources":[]}"#[..]);
+        assert!(matches!(parse_source(SourceId(0), &state, Catalog::builtin()), Ok(Parsed::State(_))));
+        let zip = Source::memory("p", &b"PK\x03\x04rest"[..]);
+        assert_eq!(parse_source(SourceId(0), &zip, Catalog::builtin()).unwrap_err().code.code, "DL0009");
+    }
+
     #[test]
     fn backend_cache_error_never_quotes_credentials() {
         let e = parse(r#"{"version":3,"backend":{"type":"s3","config":{"secret_key":"AKIASECRET"}}}"#).unwrap_err();
