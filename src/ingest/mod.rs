@@ -311,9 +311,9 @@ fn not_an_object(ctx: &FileCtx<'_>, e: &serde_json::Error) -> InputError {
             return InputError::new(
                 &code::UNKNOWN_FORMAT,
                 ctx.name,
-                format!("{} holds one JSON object per line, which is not a state or plan format", ctx.name),
+                format!("{} holds one JSON object per line, which is not a state, plan or inventory format driftlock reads", ctx.name),
             )
-            .with_help("states come from `terraform state pull`, plans from `terraform show -json PLANFILE`");
+            .with_help("states come from `terraform state pull`, plans from `terraform show -json PLANFILE`; newline-delimited inventories are `gcloud asset export --content-type=resource` output (records with `name` and `asset_type`) or the generic inventory (records with `provider`, `type` and `id`, see the README)");
         }
     }
     if let Ok(v) = serde_json::from_str::<serde_json::Value>(ctx.text) {

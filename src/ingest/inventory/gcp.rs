@@ -399,7 +399,8 @@ impl<'c> Collector<'c> {
 
         // The project: its id from the name (or the self link, or the project asset itself),
         // else its number from ancestors, parent or the search result's `project`.
-        let number = get(rec, "ancestors", "ancestors")
+        let number = rec
+            .get("ancestors")
             .and_then(Value::as_array)
             .and_then(|a| a.iter().filter_map(Value::as_str).find(|s| s.starts_with("projects/")))
             .or_else(|| resource.and_then(|x| str_of(x, "parent")).filter(|p| p.contains("/projects/")))
