@@ -1,17 +1,24 @@
 //! Developer tasks for driftlock: `cargo xtask <task>`.
 //!
 //! `fixtures` regenerates `testdata/` from real terraform, the real AWS provider, moto and the
-//! aws CLI; see `fixtures.rs`.
+//! aws CLI; see `fixtures.rs`. `schema` writes the files derived from real artifacts without
+//! moto (the AWS provider's schema, AWS exports moto cannot produce); see `schema.rs`.
 use std::process::ExitCode;
 
 mod fixtures;
+mod schema;
 
 const USAGE: &str = "\
 usage: cargo xtask fixtures [--only SCENARIO]... [--keep-workdir]
+       cargo xtask schema [--only provider|aws-derived]... [--check]
 
   fixtures          regenerate testdata/ with real terraform + AWS provider + moto + aws CLI
   --only SCENARIO   run only this scenario (repeatable); see the list below
   --keep-workdir    keep the temporary terraform working directories for inspection
+
+  schema            regenerate testdata/schema/aws-provider.json (real terraform + AWS provider)
+                    and testdata/inventory/aws-derived/ (from the real estate-drifted exports)
+  --check           regenerate in memory only; fail when a committed file differs
 
 environment:
   DRIFTLOCK_TF_PLUGIN_DIR   folder that holds registry.terraform.io/hashicorp/aws
@@ -31,6 +38,7 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("fixtures") => fixtures::Options::parse(&args[1..]).and_then(fixtures::run),
+        Some("schema") => schema::Options::parse(&args[1..]).and_then(schema::run),
         Some("-h" | "--help" | "help") => {
             eprintln!("{}", usage());
             return ExitCode::SUCCESS;
