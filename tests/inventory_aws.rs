@@ -79,8 +79,7 @@ fn the_whole_folder_finds_every_planted_case() {
     let p = planted();
     assert_finds(&p, DIR, &p);
     // The conversion carried every case of estate-drifted over.
-    let source = std::fs::read_to_string(testdata("inventory/aws/estate-drifted/PLANTED.json"))
-        .or_else(|_| std::fs::read_to_string(testdata("inventory/aws/estate-drifted.PLANTED.json")))
+    let source = std::fs::read_to_string(testdata("inventory/aws/estate-drifted.PLANTED.json"))
         .expect("the estate-drifted PLANTED file");
     let source: Value = serde_json::from_str(&source).unwrap();
     for kind in ["unmanaged", "missing", "drifted"] {

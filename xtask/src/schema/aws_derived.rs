@@ -76,8 +76,10 @@ pub(crate) fn generate(testdata: &Path) -> Result<BTreeMap<String, Vec<u8>>> {
     let resources = exports.resources()?;
     let account = exports.account()?;
     let snapshot_time = resources.iter().map(|r| r.capture_time).max().context("no resources")?;
-    let planted_source: Value = read_json(&testdata.join(SOURCE).join("PLANTED.json"))
-        .or_else(|_| read_json(&testdata.join(format!("{SOURCE}.PLANTED.json"))))
+    // Beside the folder (a folder given to --inventory holds inventories only); inside it in
+    // fixtures made before that rule.
+    let planted_source: Value = read_json(&testdata.join(format!("{SOURCE}.PLANTED.json")))
+        .or_else(|_| read_json(&testdata.join(SOURCE).join("PLANTED.json")))
         .context("the estate-drifted PLANTED.json")?;
 
     let mut files = BTreeMap::new();
