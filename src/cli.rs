@@ -42,6 +42,9 @@ pub enum Command {
     Lock(LockArgs),
     /// Write a commented starter driftlock.toml (the K sequence)
     Init(InitArgs),
+    /// Review plan JSON against the lock: destroys, locked phases, out-of-phase types, drift
+    #[command(name = "review-plan", after_long_help = REVIEW_EXAMPLES, after_help = AFTER_HELP)]
+    ReviewPlan(ReviewPlanArgs),
     /// Explain a finding or error code (all codes when none is given)
     Explain(ExplainArgs),
     /// List the resource types compared with the cloud: their cloud type, join keys, compared attributes
@@ -68,6 +71,33 @@ pub struct VerifyArgs {
     /// Extra inventory exports, to see resources owned by tag (repeatable)
     #[arg(long = "inventory", value_name = "PATH|DIR")]
     pub inventories: Vec<PathBuf>,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+const REVIEW_EXAMPLES: &str = "\
+Examples:
+  terraform plan -out=tfplan && terraform show -json tfplan > plan.json
+  driftlock review-plan plan.json --config driftlock.toml --phase K.2.x --format markdown > comment.md
+  driftlock review-plan plan.json --format sarif --output driftlock.sarif
+  driftlock review-plan plan.json --format github          # inline annotations in Actions
+
+Without a configuration it still reviews what needs no lock: destroys and replacements (with
+Terraform's action_reason), drift, incomplete or errored plans, imports, forgets and moves.
+With one, the plan's phase (--phase, or the phase whose `plans` hold the file) adds
+plan-touches-locked, plan-out-of-phase and sequencing-deviation.";
+
+#[derive(Debug, Args)]
+pub struct ReviewPlanArgs {
+    /// Plan JSON files (`terraform show -json PLANFILE`)
+    #[arg(value_name = "PLAN_JSON", required = true)]
+    pub plans: Vec<PathBuf>,
+    /// The phase the plans belong to
+    #[arg(long, value_name = "NAME")]
+    pub phase: Option<String>,
+    /// driftlock.toml with the phases
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
     #[command(flatten)]
     pub output: OutputArgs,
 }
@@ -161,6 +191,12 @@ pub enum Format {
     Human,
     /// One `driftlock/report/v1` JSON object
     Json,
+    /// SARIF 2.1.0, for code-scanning upload
+    Sarif,
+    /// A pull request comment
+    Markdown,
+    /// GitHub Actions workflow commands (inline annotations)
+    Github,
 }
 
 #[derive(Debug, Args)]
@@ -218,6 +254,7 @@ pub fn main() -> i32 {
         Command::Scan(args) => run_scan(args),
         Command::CleanAccount(args) => run_clean_account(args),
         Command::Verify(args) => run_verify(args),
+        Command::ReviewPlan(args) => run_review_plan(args),
         Command::Lock(args) => run_lock(&args),
         Command::Init(args) => run_init(&args),
         Command::Explain(args) => explain(&args),
@@ -248,6 +285,13 @@ fn run_clean_account(args: CleanAccountArgs) -> i32 {
         })
         .collect();
     let mode = Mode::CleanAccount { presets, regions: args.regions };
+    let opts = ScanOptions { inputs, config: args.config, progress: std::io::stderr().is_terminal(), mode };
+    emit(&args.output, &scan(&opts))
+}
+
+fn run_review_plan(args: ReviewPlanArgs) -> i32 {
+    let inputs = args.plans.into_iter().map(|path| InputArg { path, role: Role::Plan }).collect();
+    let mode = Mode::ReviewPlan { phase: args.phase };
     let opts = ScanOptions { inputs, config: args.config, progress: std::io::stderr().is_terminal(), mode };
     emit(&args.output, &scan(&opts))
 }
@@ -318,6 +362,9 @@ fn emit(out: &OutputArgs, outcome: &crate::scan::Outcome) -> i32 {
     let to_terminal = out.output.is_none() && std::io::stdout().is_terminal();
     let text = match out.format {
         Format::Json => report::json::render(&outcome.report),
+        Format::Sarif => report::sarif::render(&outcome.report),
+        Format::Markdown => report::markdown::render(&outcome.report),
+        Format::Github => report::github::render(&outcome.report),
         Format::Human => {
             report::human::render(&outcome.report, &outcome.estate, &outcome.texts, human_options(to_terminal))
         }

@@ -205,6 +205,25 @@ codes! {
     NON_CLEAN_ACCOUNT = "DL0401", "non-clean-account", Error, NonCleanAccount, false,
         "the account holds a resource that is neither a provider default nor an accepted exception";
 
+    /// Deletes and replacements in a plan.
+    PLAN_DESTROY = "DL0501", "plan-destroy", Warning, ManualIntervention, false,
+        "a plan deletes or replaces a resource";
+    /// A plan that changes a locked phase.
+    PLAN_TOUCHES_LOCKED = "DL0502", "plan-touches-locked", Error, SequencingDeviation, false,
+        "a plan changes a resource owned by a locked phase";
+    /// A plan resource not allowed in the plan's phase.
+    PLAN_OUT_OF_PHASE = "DL0503", "plan-out-of-phase", Error, SequencingDeviation, false,
+        "a plan creates or changes a resource type the plan's phase does not allow";
+    /// An import in a plan.
+    PLAN_IMPORT = "DL0504", "plan-import", Note, Coverage, false,
+        "a plan imports an existing object into the state";
+    /// A forget in a plan.
+    PLAN_FORGET = "DL0505", "plan-forget", Note, Coverage, false,
+        "a plan removes a resource from the state without destroying it";
+    /// A moved resource in a plan.
+    PLAN_MOVED = "DL0506", "plan-moved", Note, Coverage, false,
+        "a plan moves a resource to a new address";
+
     /// A state type with no catalog entry.
     UNSUPPORTED_TYPE = "DL0701", "unsupported-type", Note, Coverage, false,
         "a state resource type has no catalog entry, so it is not compared with the cloud";

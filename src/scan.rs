@@ -29,6 +29,11 @@ pub enum Mode {
     },
     /// The governance lock over the configuration's phases (`verify`, and `lock`).
     Verify,
+    /// Pull request plan review: the plans given as inputs, against the lock.
+    ReviewPlan {
+        /// The plans' phase, when given on the command line.
+        phase: Option<String>,
+    },
 }
 
 /// What to scan.
@@ -116,6 +121,9 @@ pub fn scan(opts: &ScanOptions) -> Outcome {
                 "export the account and pass the files with --inventory (see `driftlock clean-account --help`)",
             ),
             Mode::Verify => ("", ""),
+            Mode::ReviewPlan { .. } => {
+                ("no plan was given", "pass the plan JSON: `terraform show -json tfplan > plan.json`")
+            }
         };
         errors.push(InputError::new(&code::NO_INPUTS, "", format!("nothing to audit: {what}")).with_help(help));
     }
@@ -123,7 +131,7 @@ pub fn scan(opts: &ScanOptions) -> Outcome {
     // configuration's inventory sources; ids follow this order.
     let mut groups: Vec<(Vec<InputArg>, Option<usize>)> = vec![(opts.inputs.clone(), None)];
     if let Some(c) = &config {
-        if !matches!(opts.mode, Mode::CleanAccount { .. }) {
+        if !matches!(opts.mode, Mode::CleanAccount { .. } | Mode::ReviewPlan { .. }) {
             for (pi, p) in c.phases.iter().enumerate() {
                 groups.push((
                     p.states.iter().map(|path| InputArg { path: path.clone(), role: Role::State }).collect(),
@@ -164,6 +172,13 @@ pub fn scan(opts: &ScanOptions) -> Outcome {
     let (command, checks) = match &opts.mode {
         Mode::Scan => ("scan", checks::SCAN),
         Mode::Verify => ("verify", checks::VERIFY),
+        Mode::ReviewPlan { phase } => {
+            match plan_phases(&estate, config.as_ref(), phase.as_deref()) {
+                Ok(map) => ctx.plan_phase = map,
+                Err(e) => errors.push(e),
+            }
+            ("review-plan", checks::REVIEW_PLAN)
+        }
         Mode::CleanAccount { presets, regions } => {
             let clouds: Vec<Cloud> = if presets.is_empty() {
                 let mut seen: Vec<Cloud> = estate
@@ -208,6 +223,7 @@ pub fn scan(opts: &ScanOptions) -> Outcome {
     }
     let inventory_summary = ctx.join.as_ref().map(|j| j.summary(&estate, &ctx.presets, &findings));
     let clean_summary = matches!(opts.mode, Mode::CleanAccount { .. }).then(|| clean_summary(&estate, &ctx, &findings));
+    let changes = change_rows(&estate, config.as_ref(), &ctx.plan_phase);
     let source_phase = std::mem::take(&mut ctx.source_phase);
     drop(ctx);
     let (texts, resolve_errors) = locate::resolve(&mut findings, &estate.sources);
@@ -215,7 +231,79 @@ pub fn scan(opts: &ScanOptions) -> Outcome {
     let mut report = Report::new(command, &estate, findings, errors);
     report.summary.inventory = inventory_summary;
     report.summary.clean_account = clean_summary;
+    report.summary.changes = changes;
     Outcome { estate, report, texts, config, source_phase }
+}
+
+/// Planned actions by phase and type, over every plan read.
+fn change_rows(
+    estate: &Estate,
+    config: Option<&crate::config::Config>,
+    plan_phase: &rustc_hash::FxHashMap<crate::source::SourceId, usize>,
+) -> Vec<crate::report::ChangeRow> {
+    use crate::model::Actions;
+    let mut rows: BTreeMap<(Option<String>, String), crate::report::ChangeRow> = BTreeMap::new();
+    for p in &estate.plans {
+        let phase = plan_phase.get(&p.source).and_then(|i| config.map(|c| c.phases[*i].name.clone()));
+        for c in p.changes.iter().filter(|c| c.address.mode == crate::model::Mode::Managed) {
+            let r = rows.entry((phase.clone(), c.address.type_.clone())).or_insert_with(|| crate::report::ChangeRow {
+                phase: phase.clone(),
+                resource_type: c.address.type_.clone(),
+                ..Default::default()
+            });
+            match c.actions {
+                Actions::Create => r.create += 1,
+                Actions::Update => r.update += 1,
+                Actions::DeleteThenCreate | Actions::CreateThenDelete | Actions::CreateForget => r.replace += 1,
+                Actions::Delete => r.delete += 1,
+                Actions::Forget => r.forget += 1,
+                _ => {}
+            }
+            if c.importing.is_some() {
+                r.import += 1;
+            }
+            if c.previous_address.as_deref().is_some_and(|prev| prev != c.address_text) {
+                r.moved += 1;
+            }
+        }
+    }
+    rows.into_values()
+        .filter(|r| r.create + r.update + r.replace + r.delete + r.forget + r.import + r.moved > 0)
+        .collect()
+}
+
+/// The phase of each plan: `--phase`, else the phase whose `plans` (files or folders) hold it.
+fn plan_phases(
+    estate: &Estate,
+    config: Option<&crate::config::Config>,
+    phase: Option<&str>,
+) -> Result<rustc_hash::FxHashMap<crate::source::SourceId, usize>, InputError> {
+    let mut map = rustc_hash::FxHashMap::default();
+    let Some(c) = config else {
+        return Ok(map);
+    };
+    let forced = match phase {
+        Some(name) => Some(c.phase(name).ok_or_else(|| {
+            let names: Vec<&str> = c.phases.iter().map(|p| p.name.as_str()).collect();
+            InputError::new(
+                &code::INVALID_CONFIG,
+                &c.file,
+                format!("--phase {name}: {} has no such phase (it has {})", c.file, names.join(", ")),
+            )
+            .with_help("name a phase of the configuration")
+        })?),
+        None => None,
+    };
+    for p in &estate.plans {
+        let canon = |p: &std::path::Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+        let name = canon(std::path::Path::new(&estate.sources.get(p.source).name));
+        let found =
+            forced.or_else(|| c.phases.iter().position(|ph| ph.plans.iter().any(|dir| name.starts_with(canon(dir)))));
+        if let Some(pi) = found {
+            map.insert(p.source, pi);
+        }
+    }
+    Ok(map)
 }
 
 /// Artifacts the phases' statuses require: states for phases in progress or locked; lineage,

@@ -11,6 +11,7 @@ pub mod join;
 mod missing;
 mod plan_drift;
 mod plan_incomplete;
+mod plan_review;
 mod tainted;
 mod unmanaged;
 mod unsupported;
@@ -36,6 +37,8 @@ pub struct Ctx<'a> {
     pub today: jiff::civil::Date,
     /// The configured phase each state source belongs to (by the phase's `states`).
     pub source_phase: rustc_hash::FxHashMap<crate::source::SourceId, usize>,
+    /// The phase each plan under review belongs to.
+    pub plan_phase: rustc_hash::FxHashMap<crate::source::SourceId, usize>,
 }
 
 impl<'a> Ctx<'a> {
@@ -49,6 +52,7 @@ impl<'a> Ctx<'a> {
             join,
             today: jiff::Timestamp::now().to_zoned_datetime(jiff::tz::TimeZone::UTC).date(),
             source_phase: rustc_hash::FxHashMap::default(),
+            plan_phase: rustc_hash::FxHashMap::default(),
         }
     }
 
@@ -83,6 +87,10 @@ pub static SCAN: &[&dyn Check] = &[
 /// states.
 pub static VERIFY: &[&dyn Check] =
     &[&governance::Governance, &tainted::Tainted, &deposed::Deposed, &interrupted::Interrupted];
+
+/// The checks `driftlock review-plan` runs.
+pub static REVIEW_PLAN: &[&dyn Check] =
+    &[&plan_incomplete::PlanIncomplete, &plan_drift::PlanDrift, &plan_review::PlanReview];
 
 /// The checks `driftlock clean-account` runs.
 pub static CLEAN_ACCOUNT: &[&dyn Check] = &[&clean_account::NonClean];

@@ -1,8 +1,11 @@
 //! The report: findings and input errors of one run, the gate, and a summary. Renderers turn
 //! it into text; none of them decides anything.
 
+pub mod github;
 pub mod human;
 pub mod json;
+pub mod markdown;
+pub mod sarif;
 
 use std::collections::BTreeMap;
 
@@ -57,9 +60,27 @@ pub struct Summary {
     /// The comparison with cloud inventories, when any was given.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub inventory: Option<crate::checks::join::InventorySummary>,
+    /// Planned actions by phase and resource type, when plans were read.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub changes: Vec<ChangeRow>,
     /// The clean-account check's counts (`clean-account` only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub clean_account: Option<CleanSummary>,
+}
+
+/// Planned actions of one resource type in one phase.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ChangeRow {
+    pub phase: Option<String>,
+    pub resource_type: String,
+    pub create: usize,
+    pub update: usize,
+    pub replace: usize,
+    pub delete: usize,
+    pub forget: usize,
+    pub import: usize,
+    #[serde(rename = "move")]
+    pub moved: usize,
 }
 
 /// Counts of a clean-account check.
