@@ -339,7 +339,7 @@ impl AttributeFilter for Catalog {
     fn keep(&self, resource_type: &str, attribute: &str) -> bool {
         if matches!(
             attribute,
-            "id" | "arn" | "name" | "tags" | "tags_all" | "labels" | "effective_labels" | "self_link"
+            "id" | "arn" | "name" | "region" | "tags" | "tags_all" | "labels" | "effective_labels" | "self_link"
         ) {
             return true;
         }

@@ -36,10 +36,12 @@ pub struct Join {
     wildcard: FxHashMap<Cloud, Vec<usize>>,
 }
 
+/// Where an instance lives: from its ARN, else its `region` attribute (S3 buckets carry one).
 fn instance_place(i: &Instance) -> (Option<String>, Option<String>) {
+    let from_attr = || i.attributes.get("region").and_then(Value::as_str).filter(|r| !r.is_empty()).map(str::to_owned);
     match i.attributes.get("arn").and_then(Value::as_str).and_then(Arn::parse) {
-        Some(a) => (a.region().map(str::to_owned), a.account().map(str::to_owned)),
-        None => (None, None),
+        Some(a) => (a.region().map(str::to_owned).or_else(from_attr), a.account().map(str::to_owned)),
+        None => (from_attr(), None),
     }
 }
 
@@ -67,8 +69,14 @@ impl Join {
                 let (region, account) = instance_place(inst);
                 let resource = match &entry {
                     Some(e) => e.state_keys(&inst.attributes).iter().find_map(|k| {
-                        inv.find(&e.cloud_type, k)
-                            .or_else(|| if k.kind == KeyKind::Arn { inv.find_arn(&k.value) } else { None })
+                        let hit = inv
+                            .find(&e.cloud_type, k)
+                            .or_else(|| if k.kind == KeyKind::Arn { inv.find_arn(&k.value) } else { None })?;
+                        // A name or id match in another region or account is another resource.
+                        let r = &inv.resources[hit];
+                        let agree = |x: &Option<String>, y: &Option<String>| x.is_none() || y.is_none() || x == y;
+                        let here = !e.regional || agree(&region, &r.region);
+                        (k.kind == KeyKind::Arn || (here && agree(&account, &r.account))).then_some(hit)
                     }),
                     None => {
                         let m = j.unsupported.entry(inst.address.type_.clone()).or_insert((0, j.matches.len()));

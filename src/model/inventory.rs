@@ -196,6 +196,12 @@ impl CloudResource {
     }
 }
 
+/// False when both records know their region (or account) and they differ.
+pub fn same_place(a: &CloudResource, b: &CloudResource) -> bool {
+    let agree = |x: &Option<String>, y: &Option<String>| x.is_none() || y.is_none() || x == y;
+    agree(&a.region, &b.region) && agree(&a.account, &b.account)
+}
+
 /// How much of a type an export vouches for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Scope {
@@ -233,10 +239,14 @@ impl Inventory {
     /// Adds a record, merging it into the resource it shares a key with.
     pub fn add(&mut self, r: CloudResource) {
         let found = r.keys.iter().find_map(|k| {
-            self.index.get(&(r.cloud_type.clone(), k.clone())).copied().or_else(|| match k.kind {
+            let hit = self.index.get(&(r.cloud_type.clone(), k.clone())).copied().or_else(|| match k.kind {
                 KeyKind::Arn => self.arns.get(&k.value).copied(),
                 _ => None,
-            })
+            })?;
+            // Names and service ids are unique only within a region and account: a record that
+            // is known to live elsewhere is another resource, never a merge.
+            let other = &self.resources[hit];
+            (k.kind == KeyKind::Arn || same_place(other, &r)).then_some(hit)
         });
         let idx = match found {
             Some(i) => {
@@ -309,6 +319,22 @@ mod tests {
             "//container.googleapis.com/projects/p/locations/l/clusters/c"
         );
         assert_eq!(asset_name("//compute.googleapis.com/projects/p"), "//compute.googleapis.com/projects/p");
+    }
+
+    #[test]
+    fn same_names_in_other_regions_stay_apart() {
+        let fn_in = |region: Option<&str>| {
+            let mut r = CloudResource::new(Cloud::Aws, Arc::from("AWS::Lambda::Function"), "x".into())
+                .key(KeyKind::Name, "worker");
+            r.region = region.map(str::to_owned);
+            r
+        };
+        let mut inv = Inventory::default();
+        inv.add(fn_in(Some("us-east-1")));
+        inv.add(fn_in(Some("eu-west-1")));
+        assert_eq!(inv.resources.len(), 2, "same name, two regions: two functions");
+        inv.add(fn_in(None));
+        assert_eq!(inv.resources.len(), 2, "an export that does not know its region merges");
     }
 
     #[test]

@@ -214,6 +214,18 @@ fn missing(ctx: &Ctx<'_, '_>, top: &TopLevel<'_>, key: &str, i: usize, field: &s
     )
 }
 
+/// Records a resource's name, and joins on it only when the catalog says the type's names are
+/// unique (IAM roles, log groups): three security groups named `default` are three resources.
+fn name_key(ctx: &Ctx<'_, '_>, mut r: CloudResource, cloud_type: &str, name: &str) -> CloudResource {
+    let joins_by_name =
+        ctx.catalog.for_cloud_type(cloud_type).iter().any(|e| e.keys.iter().any(|k| k.kind == KeyKind::Name));
+    if joins_by_name {
+        r = r.key(KeyKind::Name, name);
+    }
+    r.name = Some(name.to_owned());
+    r
+}
+
 /// IAM resource ids in Config are unique ids (`AROA…`), not names (moto answers with names).
 fn config_id_kind(resource_type: &str, id: &str) -> KeyKind {
     let unique = ["AROA", "AIDA", "ANPA", "AGPA", "AIPA"].iter().any(|p| id.starts_with(p));
@@ -246,8 +258,7 @@ fn config_discovered(ctx: &Ctx<'_, '_>, top: &TopLevel<'_>) -> Result<Part, Inpu
             if t.starts_with("AWS::IAM::") || t == "AWS::S3::Bucket" { None } else { ctx.hints.region.as_deref() };
         let mut r = build(ctx, t, region, ctx.hints.account.as_deref(), &vars).key(kind, id);
         if let Some(n) = name {
-            r = r.key(KeyKind::Name, n);
-            r.name = Some(n.to_owned());
+            r = name_key(ctx, r, t, n);
         }
         part.resources.push(finish(
             r,
@@ -307,8 +318,7 @@ fn config_items(
         }
         r = r.key(config_id_kind(t, id), id);
         if let Some(n) = name {
-            r = r.key(KeyKind::Name, n);
-            r.name = Some(n.to_owned());
+            r = name_key(ctx, r, t, n);
         }
         r.region = region.map(str::to_owned).or(r.region);
         r.account = account.map(str::to_owned).or(r.account);
@@ -354,7 +364,34 @@ fn config_attributes(mut r: CloudResource, t: &str, id: &str, c: &Value) -> Clou
     }
     let g = |k: &str| c.get(k).cloned().unwrap_or(Value::Null);
     match t {
-        "AWS::EC2::VPC" => r = r.attr("cidr_block", g("cidrBlock")).attr("is_default", g("isDefault")),
+        "AWS::EC2::VPC" => {
+            r = r
+                .attr("cidr_block", g("cidrBlock"))
+                .attr("is_default", g("isDefault"))
+                .attr("dhcp_options_id", g("dhcpOptionsId"))
+        }
+        "AWS::EC2::RouteTable" => {
+            let main = c
+                .get("associations")
+                .and_then(Value::as_array)
+                .is_some_and(|a| a.iter().any(|x| x.get("main").and_then(Value::as_bool) == Some(true)));
+            let routes = c.get("routes").and_then(Value::as_array).map_or(0, Vec::len);
+            r = r.attr("vpc_id", g("vpcId")).attr("main", main).attr("route_count", routes);
+        }
+        "AWS::EC2::NetworkAcl" => {
+            let entries = c.get("entries").and_then(Value::as_array).map_or(0, Vec::len);
+            r = r.attr("vpc_id", g("vpcId")).attr("is_default", g("isDefault")).attr("entry_count", entries);
+        }
+        "AWS::EC2::InternetGateway" => {
+            let vpcs: Vec<Value> = c
+                .get("attachments")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(|a| a.get("vpcId").cloned())
+                .collect();
+            r = r.attr("attached_vpcs", Value::Array(vpcs));
+        }
         "AWS::EC2::Subnet" => {
             r = r
                 .attr("cidr_block", g("cidrBlock"))
@@ -417,8 +454,7 @@ fn config_select(ctx: &Ctx<'_, '_>, top: &TopLevel<'_>) -> Result<Part, InputErr
         r.cloud_type = Arc::from(t);
         r = r.key(config_id_kind(t, id), id);
         if let Some(n) = str_of(&v, "resourceName") {
-            r = r.key(KeyKind::Name, n);
-            r.name = Some(n.to_owned());
+            r = name_key(ctx, r, t, n);
         }
         if let Some(tags) = v.get("tags") {
             r.tags = aws_tags(Some(tags));
