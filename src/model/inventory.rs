@@ -197,7 +197,7 @@ impl CloudResource {
 }
 
 /// False when both records know their region (or account) and they differ.
-pub fn same_place(a: &CloudResource, b: &CloudResource) -> bool {
+fn same_place(a: &CloudResource, b: &CloudResource) -> bool {
     let agree = |x: &Option<String>, y: &Option<String>| x.is_none() || y.is_none() || x == y;
     agree(&a.region, &b.region) && agree(&a.account, &b.account)
 }
