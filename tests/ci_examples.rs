@@ -36,11 +36,16 @@ fn the_review_script_comments_uploads_and_gates() {
     assert_eq!(rc, 0, "destroys are warnings: the gate stays open");
     let comment = std::fs::read_to_string(out.path().join("driftlock-comment.md")).unwrap();
     assert!(comment.starts_with("✅ **driftlock: gate open**"), "{comment}");
-    let sarif: serde_json::Value = serde_json::from_slice(&std::fs::read(out.path().join("driftlock.sarif")).unwrap()).unwrap();
+    let sarif: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.path().join("driftlock.sarif")).unwrap()).unwrap();
     assert_eq!(sarif["version"], "2.1.0");
-    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(out.path().join("driftlock-report.json")).unwrap()).unwrap();
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.path().join("driftlock-report.json")).unwrap()).unwrap();
     assert_eq!(report["command"], "review-plan");
-    assert!(stdout.lines().any(|l| l.starts_with("::warning file=testdata/plan/all-actions/plan.json,line=")), "{stdout}");
+    assert!(
+        stdout.lines().any(|l| l.starts_with("::warning file=testdata/plan/all-actions/plan.json,line=")),
+        "{stdout}"
+    );
 
     let (rc, out, _) = run_script("testdata/plan/refresh-drift/plan.json", &[]);
     assert_eq!(rc, 1, "hand-made drift closes the gate");
