@@ -228,3 +228,15 @@ fn sarif_is_valid_against_the_published_schema() {
     let typed: serde_sarif::sarif::Sarif = serde_json::from_str(&doc).expect("serde-sarif reads it");
     assert_eq!(typed.runs.len(), 1);
 }
+
+#[test]
+fn a_creates_only_plan_opens_the_gate() {
+    let (rc, r) = review(&["testdata/plan/creates-only/plan.json"]);
+    assert_eq!(rc, 0, "{r:#}");
+    assert_eq!(r["findings"].as_array().unwrap().len(), 0);
+    let v: Value =
+        serde_json::from_str(&std::fs::read_to_string(testdata("plan/creates-only/PLANTED.json")).unwrap()).unwrap();
+    let planted_creates = v["actions"].as_object().unwrap().values().filter(|a| a[0] == "create").count();
+    let creates: u64 = r["summary"]["changes"].as_array().unwrap().iter().map(|c| c["create"].as_u64().unwrap()).sum();
+    assert_eq!(creates as usize, planted_creates);
+}
