@@ -5,6 +5,7 @@
 //! moto (the AWS provider's schema, AWS exports moto cannot produce); see `schema.rs`.
 use std::process::ExitCode;
 
+mod bench;
 mod fixtures;
 mod schema;
 
@@ -31,6 +32,8 @@ fn usage() -> String {
     for (name, about) in fixtures::scenarios() {
         text.push_str(&format!("\n  {name:<16}  {about}"));
     }
+    text.push_str("\n\n");
+    text.push_str(&bench::usage());
     text
 }
 
@@ -38,6 +41,7 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("fixtures") => fixtures::Options::parse(&args[1..]).and_then(fixtures::run),
+        Some("bench") => bench::Options::parse(&args[1..]).and_then(bench::run),
         Some("schema") => schema::Options::parse(&args[1..]).and_then(schema::run),
         Some("-h" | "--help" | "help") => {
             eprintln!("{}", usage());
