@@ -6,12 +6,14 @@
 use std::process::ExitCode;
 
 mod bench;
+mod deny;
 mod fixtures;
 mod schema;
 
 const USAGE: &str = "\
 usage: cargo xtask fixtures [--only SCENARIO]... [--keep-workdir]
        cargo xtask schema [--only provider|aws-derived]... [--check]
+       cargo xtask deny
 
   fixtures          regenerate testdata/ with real terraform + AWS provider + moto + aws CLI
   --only SCENARIO   run only this scenario (repeatable); see the list below
@@ -20,6 +22,9 @@ usage: cargo xtask fixtures [--only SCENARIO]... [--keep-workdir]
   schema            regenerate testdata/schema/aws-provider.json (real terraform + AWS provider)
                     and testdata/inventory/aws-derived/ (from the real estate-drifted exports)
   --check           regenerate in memory only; fail when a committed file differs
+
+  deny              check deny.toml with cargo-deny (bans, licenses, sources; advisories when
+                    the RustSec database can be had)
 
 environment:
   DRIFTLOCK_TF_PLUGIN_DIR   folder that holds registry.terraform.io/hashicorp/aws
@@ -43,6 +48,7 @@ fn main() -> ExitCode {
         Some("fixtures") => fixtures::Options::parse(&args[1..]).and_then(fixtures::run),
         Some("bench") => bench::Options::parse(&args[1..]).and_then(bench::run),
         Some("schema") => schema::Options::parse(&args[1..]).and_then(schema::run),
+        Some("deny") => deny::run(&args[1..]),
         Some("-h" | "--help" | "help") => {
             eprintln!("{}", usage());
             return ExitCode::SUCCESS;
