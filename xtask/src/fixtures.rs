@@ -108,7 +108,7 @@ fn run_in(options: &Options, repo: &Path, plugin_dir: PathBuf, work: &Path) -> R
 }
 
 /// The folder above `registry.terraform.io` (what `terraform init -plugin-dir=` wants).
-fn find_plugin_dir() -> Result<PathBuf> {
+pub(crate) fn find_plugin_dir() -> Result<PathBuf> {
     let has_aws = |dir: &Path| dir.join("registry.terraform.io/hashicorp/aws").is_dir();
     if let Some(dir) = std::env::var_os("DRIFTLOCK_TF_PLUGIN_DIR") {
         let dir = PathBuf::from(dir);

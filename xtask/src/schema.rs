@@ -251,48 +251,14 @@ fn terraform(dir: &Path, rc: &Path, args: &[&str]) -> Result<String> {
     String::from_utf8(out.stdout).context("terraform printed non-UTF-8 output")
 }
 
-/// The folder above `registry.terraform.io` that holds the AWS provider: `DRIFTLOCK_TF_PLUGIN_DIR`,
-/// then well-known places, then every folder up to three levels below `/` (the same search as
-/// `cargo xtask fixtures`).
+/// The folder above `registry.terraform.io` that holds the AWS provider at the version the
+/// schema snapshot is for (the search is `cargo xtask fixtures`'s).
 fn find_plugin_dir() -> Result<PathBuf> {
-    let has_aws = |dir: &Path| dir.join(PROVIDER_ADDRESS).join(PROVIDER_VERSION).is_dir();
-    if let Some(dir) = std::env::var_os("DRIFTLOCK_TF_PLUGIN_DIR") {
-        let dir = PathBuf::from(dir);
-        if !has_aws(&dir) {
-            bail!("DRIFTLOCK_TF_PLUGIN_DIR={} holds no {PROVIDER_ADDRESS}/{PROVIDER_VERSION}", dir.display());
-        }
-        return Ok(dir);
+    let dir = crate::fixtures::find_plugin_dir()?;
+    if !dir.join(PROVIDER_ADDRESS).join(PROVIDER_VERSION).is_dir() {
+        bail!("{} holds no {PROVIDER_ADDRESS}/{PROVIDER_VERSION}", dir.display());
     }
-    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_default();
-    let mut candidates = vec![
-        PathBuf::from("/opt/tf-plugins"),
-        home.join(".terraform.d/plugins"),
-        home.join(".local/share/terraform/plugins"),
-        PathBuf::from("/usr/local/share/terraform/plugins"),
-        PathBuf::from("/usr/share/terraform/plugins"),
-    ];
-    let mut level = vec![PathBuf::from("/")];
-    for _ in 0..3 {
-        let mut next = Vec::new();
-        for dir in &level {
-            let Ok(entries) = fs::read_dir(dir) else { continue };
-            for entry in entries.flatten() {
-                let path = entry.path();
-                let skip = ["/proc", "/sys", "/dev", "/run"].iter().any(|s| path == Path::new(s));
-                if !skip && entry.file_type().is_ok_and(|t| t.is_dir()) {
-                    next.push(path);
-                }
-            }
-        }
-        next.sort();
-        candidates.extend(next.iter().cloned());
-        level = next;
-    }
-    candidates.into_iter().find(|d| has_aws(d)).with_context(|| {
-        format!(
-            "no terraform plugin mirror with {PROVIDER_ADDRESS}/{PROVIDER_VERSION} found; set DRIFTLOCK_TF_PLUGIN_DIR"
-        )
-    })
+    Ok(dir)
 }
 
 #[cfg(test)]
