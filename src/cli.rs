@@ -215,11 +215,35 @@ pub struct ScanArgs {
     /// Resource Graph; the generic NDJSON inventory
     #[arg(long = "inventory", value_name = "PATH|DIR")]
     pub inventories: Vec<PathBuf>,
-    /// driftlock.toml: severities (and, later, phases, exceptions)
+    /// Audit logs, or directories of them (repeatable): CloudTrail log files (the
+    /// `AWSLogs/…/CloudTrail/REGION/YYYY/MM/DD/` layout, .gz), `aws cloudtrail lookup-events`
+    /// output, EventBridge NDJSON, GCP Cloud Audit Logs, the Azure Activity Log
+    #[arg(long = "audit-log", value_name = "PATH|DIR")]
+    pub audit_logs: Vec<PathBuf>,
+    /// Judge audit-log writes from this time on (RFC 3339 or YYYY-MM-DD, UTC; default: the lock
+    /// of the first phase when the configuration has it locked, else everything)
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub since: Option<jiff::Timestamp>,
+    /// Judge audit-log writes up to this time (RFC 3339 or YYYY-MM-DD, UTC, inclusive)
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub until: Option<jiff::Timestamp>,
+    /// driftlock.toml: severities, exceptions, phases, the governance record
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     #[command(flatten)]
     pub output: OutputArgs,
+}
+
+/// `2026-11-20T10:00:00Z` (any RFC 3339 offset) or `2026-11-20` (midnight UTC).
+fn parse_time(s: &str) -> Result<jiff::Timestamp, String> {
+    if let Ok(t) = s.parse::<jiff::Timestamp>() {
+        return Ok(t);
+    }
+    s.parse::<jiff::civil::Date>()
+        .ok()
+        .and_then(|d| d.to_zoned_datetime(jiff::tz::TimeZone::UTC).ok())
+        .map(|z| z.timestamp())
+        .ok_or_else(|| format!("`{s}` is not a time: write RFC 3339 (2026-11-20T10:00:00Z) or a date (2026-11-20)"))
 }
 
 #[derive(Debug, Args)]
@@ -268,7 +292,15 @@ fn run_scan(args: ScanArgs) -> i32 {
     inputs.extend(args.states.into_iter().map(|path| InputArg { path, role: Role::State }));
     inputs.extend(args.plans.into_iter().map(|path| InputArg { path, role: Role::Plan }));
     inputs.extend(args.inventories.into_iter().map(|path| InputArg { path, role: Role::Inventory }));
-    let opts = ScanOptions { inputs, config: args.config, progress: std::io::stderr().is_terminal(), mode: Mode::Scan };
+    inputs.extend(args.audit_logs.into_iter().map(|path| InputArg { path, role: Role::AuditLog }));
+    let opts = ScanOptions {
+        inputs,
+        config: args.config,
+        progress: std::io::stderr().is_terminal(),
+        mode: Mode::Scan,
+        since: args.since,
+        until: args.until,
+    };
     let outcome = scan(&opts);
     emit(&args.output, &outcome)
 }
@@ -285,14 +317,26 @@ fn run_clean_account(args: CleanAccountArgs) -> i32 {
         })
         .collect();
     let mode = Mode::CleanAccount { presets, regions: args.regions };
-    let opts = ScanOptions { inputs, config: args.config, progress: std::io::stderr().is_terminal(), mode };
+    let opts = ScanOptions {
+        inputs,
+        config: args.config,
+        progress: std::io::stderr().is_terminal(),
+        mode,
+        ..ScanOptions::default()
+    };
     emit(&args.output, &scan(&opts))
 }
 
 fn run_review_plan(args: ReviewPlanArgs) -> i32 {
     let inputs = args.plans.into_iter().map(|path| InputArg { path, role: Role::Plan }).collect();
     let mode = Mode::ReviewPlan { phase: args.phase };
-    let opts = ScanOptions { inputs, config: args.config, progress: std::io::stderr().is_terminal(), mode };
+    let opts = ScanOptions {
+        inputs,
+        config: args.config,
+        progress: std::io::stderr().is_terminal(),
+        mode,
+        ..ScanOptions::default()
+    };
     emit(&args.output, &scan(&opts))
 }
 
@@ -303,6 +347,7 @@ fn run_verify(args: VerifyArgs) -> i32 {
         config: Some(args.config),
         progress: std::io::stderr().is_terminal(),
         mode: Mode::Verify,
+        ..ScanOptions::default()
     };
     emit(&args.output, &scan(&opts))
 }
@@ -313,6 +358,7 @@ fn run_lock(args: &LockArgs) -> i32 {
         config: Some(args.config.clone()),
         progress: std::io::stderr().is_terminal(),
         mode: Mode::Verify,
+        ..ScanOptions::default()
     };
     let outcome = scan(&opts);
     match crate::governance::lock::plan(&outcome, &args.phase) {

@@ -224,6 +224,13 @@ codes! {
     PLAN_MOVED = "DL0506", "plan-moved", Note, Coverage, false,
         "a plan moves a resource to a new address";
 
+    /// A write made by a person, or by a pipeline principal from the console.
+    MANUAL_INTERVENTION = "DL0601", "manual-intervention", Error, ManualIntervention, false,
+        "an audit log shows a change made by a person, or by a pipeline principal used from a console";
+    /// A write by an undocumented principal or tool, or an artifact of an unlisted version.
+    UNDOCUMENTED_TOOLING = "DL0602", "undocumented-tooling", Error, UndocumentedTooling, false,
+        "a change was made by a principal, tool or tool version the governance record does not name";
+
     /// A state type with no catalog entry.
     UNSUPPORTED_TYPE = "DL0701", "unsupported-type", Note, Coverage, false,
         "a state resource type has no catalog entry, so it is not compared with the cloud";

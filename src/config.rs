@@ -45,6 +45,95 @@ struct RawConfig {
     phase: Vec<Spanned<RawPhase>>,
     #[serde(default)]
     inventory: Option<RawInventory>,
+    #[serde(default)]
+    governance: Option<Spanned<RawGovernance>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawGovernance {
+    #[serde(default)]
+    principals: Vec<Spanned<String>>,
+    #[serde(default)]
+    tools: Vec<Spanned<RawTool>>,
+    #[serde(default)]
+    break_glass: Option<Spanned<RawBreakGlass>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTool {
+    name: Spanned<String>,
+    #[serde(default)]
+    version: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBreakGlass {
+    principals: Vec<Spanned<String>>,
+    #[serde(default)]
+    document: Option<Spanned<String>>,
+}
+
+/// A principal of the governance record: an exact id or a pattern with `*` wildcards.
+#[derive(Debug, Clone)]
+pub struct PrincipalPattern {
+    /// As written.
+    pub text: String,
+    re: regex::Regex,
+}
+
+impl PrincipalPattern {
+    pub fn new(text: &str) -> Result<Self, regex::Error> {
+        let body: Vec<String> = text.split('*').map(regex::escape).collect();
+        let re = regex::RegexBuilder::new(&format!("^{}$", body.join(".*"))).case_insensitive(true).build()?;
+        Ok(PrincipalPattern { text: text.to_owned(), re })
+    }
+
+    pub fn matches(&self, id: &str) -> bool {
+        self.re.is_match(id)
+    }
+}
+
+/// A tool of the governance record, with its version requirement (Cargo's semver syntax:
+/// `>=1.11, <1.12`; a bare `5.100` means `^5.100`, `=5.100` means 5.100.x).
+#[derive(Debug, Clone)]
+pub struct ToolRule {
+    pub name: String,
+    pub version: Option<semver::VersionReq>,
+    /// The requirement as written.
+    pub version_text: Option<String>,
+    /// Byte span in the configuration.
+    pub span: (usize, usize),
+}
+
+/// Principals allowed to change the account in an emergency, and the emergency governance
+/// document that authorizes them.
+#[derive(Debug, Clone)]
+pub struct BreakGlass {
+    pub principals: Vec<PrincipalPattern>,
+    /// Resolved against the configuration file's folder.
+    pub document: PathBuf,
+    /// As written.
+    pub document_text: String,
+}
+
+/// The governance record: who may change the account, and with which tools.
+#[derive(Debug, Clone, Default)]
+pub struct GovernanceRecord {
+    pub principals: Vec<PrincipalPattern>,
+    pub tools: Vec<ToolRule>,
+    pub break_glass: Option<BreakGlass>,
+    /// Byte span of the `[governance]` table.
+    pub span: (usize, usize),
+}
+
+impl GovernanceRecord {
+    /// The rule of a tool, by catalog name.
+    pub fn tool(&self, name: &str) -> Option<&ToolRule> {
+        self.tools.iter().find(|t| t.name == name)
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -225,6 +314,8 @@ pub struct Config {
     pub phases: Vec<Phase>,
     /// Inventory sources, resolved against the configuration file's folder.
     pub inventory: Vec<PathBuf>,
+    /// The governance record (`[governance]`), when the file has one.
+    pub governance: Option<GovernanceRecord>,
 }
 
 impl Config {
@@ -423,7 +514,11 @@ impl Config {
             });
         }
         let inventory = raw.inventory.map(|i| i.sources.iter().map(resolve).collect()).unwrap_or_default();
-        Ok(Config { file: name.to_owned(), text: text.to_owned(), severity, exceptions, phases, inventory })
+        let governance = match raw.governance {
+            Some(g) => Some(governance_record(g, &bad, &resolve)?),
+            None => None,
+        };
+        Ok(Config { file: name.to_owned(), text: text.to_owned(), severity, exceptions, phases, inventory, governance })
     }
 
     /// The index of a phase by name.
@@ -444,6 +539,93 @@ impl Config {
             }
         }
     }
+}
+
+/// Validates `[governance]`: principals non-empty, tools known to the tool catalog with valid
+/// semver requirements, break-glass principals only with their emergency document.
+fn governance_record(
+    g: Spanned<RawGovernance>,
+    bad: &dyn Fn(std::ops::Range<usize>, String, &str) -> InputError,
+    resolve: &dyn Fn(&String) -> PathBuf,
+) -> Result<GovernanceRecord, InputError> {
+    let span = g.span();
+    let g = g.into_inner();
+    let patterns = |list: &[Spanned<String>]| -> Result<Vec<PrincipalPattern>, InputError> {
+        list.iter()
+            .map(|p| {
+                let text = p.get_ref().trim();
+                if text.is_empty() || text == "*" {
+                    return Err(bad(
+                        p.span(),
+                        "a principal must name an identity (a lone `*` would authorize everybody)".into(),
+                        "write a role or user ARN, a service account e-mail, or an Azure app/object id",
+                    ));
+                }
+                PrincipalPattern::new(text).map_err(|e| {
+                    bad(p.span(), format!("invalid principal pattern: {e}"), "use `*` as the only wildcard")
+                })
+            })
+            .collect()
+    };
+    let principals = patterns(&g.principals)?;
+    let mut tools: Vec<ToolRule> = Vec::new();
+    for t in &g.tools {
+        let sp = t.span();
+        let t = t.get_ref();
+        let name = t.name.get_ref();
+        // Any Terraform provider may be named (lock files pin providers the catalog does not
+        // list, such as hashicorp/random).
+        if crate::tools::ToolCatalog::builtin().get(name).is_none() && !name.starts_with("terraform-provider-") {
+            return Err(bad(
+                t.name.span(),
+                format!("unknown tool `{name}`"),
+                "`driftlock catalog --tools` lists the tool names driftlock recognises",
+            ));
+        }
+        if tools.iter().any(|x| &x.name == name) {
+            return Err(bad(t.name.span(), format!("tool `{name}` is listed twice"), "list each tool once"));
+        }
+        let version = match &t.version {
+            Some(v) => Some(semver::VersionReq::parse(v.get_ref()).map_err(|e| {
+                bad(
+                    v.span(),
+                    format!("`{}` is not a version requirement: {e}", v.get_ref()),
+                    "write a semver requirement such as \">=1.11, <1.12\" or \"=5.100\"",
+                )
+            })?),
+            None => None,
+        };
+        tools.push(ToolRule {
+            name: name.clone(),
+            version,
+            version_text: t.version.as_ref().map(|v| v.get_ref().clone()),
+            span: (sp.start, sp.end - sp.start),
+        });
+    }
+    let break_glass = match g.break_glass {
+        Some(b) => {
+            let bspan = b.span();
+            let b = b.into_inner();
+            let Some(doc) = b.document else {
+                return Err(bad(
+                    bspan,
+                    "break-glass principals need the emergency governance document that authorizes them (`document`)"
+                        .into(),
+                    "name the locked emergency governance document: break_glass = { principals = [...], document = \"governance/emergency.md\" }",
+                ));
+            };
+            if doc.get_ref().trim().is_empty() {
+                return Err(bad(doc.span(), "`document` is empty".into(), "name the emergency governance document"));
+            }
+            Some(BreakGlass {
+                principals: patterns(&b.principals)?,
+                document: resolve(doc.get_ref()),
+                document_text: doc.get_ref().clone(),
+            })
+        }
+        None => None,
+    };
+    Ok(GovernanceRecord { principals, tools, break_glass, span: (span.start, span.end - span.start) })
 }
 
 fn parse_own(v: &toml::Value) -> Option<Ownership> {
@@ -526,6 +708,40 @@ mod tests {
         assert_eq!(e.location().map(|l| l.0), Some(4));
         let e = Config::parse("d.toml", "[[phase]]\nname = \"a\"\nserial = \"7\"\n").unwrap_err();
         assert_eq!(e.location().map(|l| l.0), Some(3));
+    }
+
+    #[test]
+    fn governance_record_parses_and_points_at_errors() {
+        let c = Config::parse(
+            "d.toml",
+            "[governance]\nprincipals = [\"arn:aws:iam::123456789012:role/platform-ci-*\"]\ntools = [\n  { name = \"terraform\", version = \">=1.11, <1.12\" },\n  { name = \"terraform-provider-aws\", version = \"=5.100\" },\n]\nbreak_glass = { principals = [\"arn:aws:iam::123456789012:role/break-glass\"], document = \"gov/emergency.md\" }\n",
+        )
+        .unwrap();
+        let g = c.governance.unwrap();
+        assert!(g.principals[0].matches("arn:aws:iam::123456789012:role/platform-ci-deployer"));
+        assert!(!g.principals[0].matches("arn:aws:iam::123456789012:role/other"));
+        assert!(g.tool("terraform").unwrap().version.as_ref().unwrap().matches(&semver::Version::new(1, 11, 4)));
+        assert!(
+            !g.tool("terraform-provider-aws")
+                .unwrap()
+                .version
+                .as_ref()
+                .unwrap()
+                .matches(&semver::Version::new(5, 101, 0))
+        );
+        assert_eq!(g.break_glass.unwrap().document, PathBuf::from("gov/emergency.md"));
+        let e = Config::parse("d.toml", "[governance]\ntools = [{ name = \"terraform\", version = \"one\" }]\n")
+            .unwrap_err();
+        assert_eq!(e.location().map(|l| l.0), Some(2));
+        let e = Config::parse("d.toml", "[governance]\ntools = [{ name = \"teraform\" }]\n").unwrap_err();
+        assert!(e.message.contains("unknown tool"), "{}", e.message);
+        let e = Config::parse("d.toml", "[governance]\nprincipal = []\n").unwrap_err();
+        assert_eq!(e.location().map(|l| l.0), Some(2));
+        let e = Config::parse("d.toml", "[governance]\nbreak_glass = { principals = [\"arn:aws:iam::1:role/bg\"] }\n")
+            .unwrap_err();
+        assert!(e.message.contains("document"), "{}", e.message);
+        let e = Config::parse("d.toml", "[governance]\nprincipals = [\"*\"]\n").unwrap_err();
+        assert!(e.message.contains("everybody"), "{}", e.message);
     }
 
     #[test]

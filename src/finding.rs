@@ -34,6 +34,9 @@ pub struct Finding {
     /// Attribute diff (unified, sensitive values masked), for drift.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub diff: Option<String>,
+    /// The audit record behind the finding (who, when, with what), when audit logs were read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<Evidence>,
     /// Where in the input; resolved to `line`/`column` after the checks ran.
     #[serde(skip)]
     pub source: Option<SourceId>,
@@ -65,6 +68,7 @@ impl Finding {
             help: String::new(),
             fingerprint: String::new(),
             diff: None,
+            evidence: None,
             source: None,
             locator: None,
             span: None,
@@ -129,12 +133,49 @@ impl Finding {
     }
 }
 
-/// Sorts findings deterministically: severity, code, file, line, address, cloud id, message.
+/// The audit record behind a finding: the event, who made it and with what, and where the
+/// record is in its log file.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Evidence {
+    pub event_id: String,
+    pub event_name: String,
+    /// RFC 3339, UTC.
+    pub event_time: String,
+    pub event_source: String,
+    pub principal: String,
+    pub principal_type: &'static str,
+    /// The tool of the call, by the tool catalog's name (`None`: unknown).
+    pub tool: Option<String>,
+    pub tool_version: Option<String>,
+    pub user_agent: Option<String>,
+    pub source_ip: Option<String>,
+    /// The log file and the 1-based line of the record.
+    pub file: String,
+    pub line: Option<usize>,
+    #[serde(skip)]
+    pub time: jiff::Timestamp,
+    #[serde(skip)]
+    pub source: SourceId,
+    #[serde(skip)]
+    pub locator: Locator,
+}
+
+impl Finding {
+    pub fn evidence(mut self, e: Evidence) -> Self {
+        self.evidence = Some(e);
+        self
+    }
+}
+
+/// Sorts findings deterministically: severity, code, the evidence's time and event id (audit
+/// findings in the order things happened), file, line, address, cloud id, message.
 pub fn sort(findings: &mut [Finding]) {
+    let when = |f: &Finding| f.evidence.as_ref().map(|e| (e.time, e.event_id.clone()));
     findings.sort_by(|a, b| {
-        (a.severity, a.code, &a.file, a.line, &a.address, &a.cloud_id, &a.message, &a.fingerprint).cmp(&(
+        (a.severity, a.code, when(a), &a.file, a.line, &a.address, &a.cloud_id, &a.message, &a.fingerprint).cmp(&(
             b.severity,
             b.code,
+            when(b),
             &b.file,
             b.line,
             &b.address,

@@ -22,3 +22,4 @@ pub mod presets;
 pub mod report;
 pub mod scan;
 pub mod source;
+pub mod tools;

@@ -44,6 +44,11 @@ pub struct ScanOptions {
     /// Show a progress bar on stderr (only drawn when stderr is a terminal).
     pub progress: bool,
     pub mode: Mode,
+    /// Audit logs judge writes from this time on (`--since`; default: the lock of the first
+    /// phase, when the configuration has locked phases; else everything).
+    pub since: Option<jiff::Timestamp>,
+    /// … up to this time (`--until`).
+    pub until: Option<jiff::Timestamp>,
 }
 
 /// A finished scan: the model, the report, and the texts of inputs with findings (for snippets).
@@ -128,8 +133,10 @@ pub fn scan(opts: &ScanOptions) -> Outcome {
         errors.push(InputError::new(&code::NO_INPUTS, "", format!("nothing to audit: {what}")).with_help(help));
     }
     // Inputs from the command line, then each phase's states (tagged with the phase), then the
-    // configuration's inventory sources; ids follow this order.
-    let mut groups: Vec<(Vec<InputArg>, Option<usize>)> = vec![(opts.inputs.clone(), None)];
+    // configuration's inventory sources, then audit logs; ids follow this order.
+    let (audit_args, cli_args): (Vec<InputArg>, Vec<InputArg>) =
+        opts.inputs.iter().cloned().partition(|a| a.role == Role::AuditLog);
+    let mut groups: Vec<(Vec<InputArg>, Option<usize>)> = vec![(cli_args, None)];
     if let Some(c) = &config {
         if !matches!(opts.mode, Mode::CleanAccount { .. } | Mode::ReviewPlan { .. }) {
             for (pi, p) in c.phases.iter().enumerate() {
@@ -144,9 +151,12 @@ pub fn scan(opts: &ScanOptions) -> Outcome {
             None,
         ));
     }
+    let audit_group = groups.len();
+    groups.push((audit_args, None));
+    let mut audit_ids = Vec::new();
     let mut sources = Vec::new();
     let mut source_phase = rustc_hash::FxHashMap::default();
-    for (args, phase) in groups {
+    for (gi, (args, phase)) in groups.into_iter().enumerate() {
         // A pending phase may have no state yet: its missing or empty state folder is not an error.
         let pending = phase
             .and_then(|pi| config.as_ref().map(|c| c.phases[pi].status == crate::config::PhaseStatus::Pending))
@@ -155,6 +165,9 @@ pub fn scan(opts: &ScanOptions) -> Outcome {
         let expanded = ingest::expand(&args);
         errors.extend(expanded.errors.into_iter().filter(|e| !(pending && e.code.code == code::NO_INPUTS.code)));
         for src in expanded.sources {
+            if gi == audit_group {
+                audit_ids.push(crate::source::SourceId(sources.len() as u32));
+            }
             if let Some(pi) = phase {
                 source_phase.insert(crate::source::SourceId(sources.len() as u32), pi);
             }
@@ -163,8 +176,24 @@ pub fn scan(opts: &ScanOptions) -> Outcome {
     }
     let bar = progress_bar(opts.progress, sources.len());
     let tick = || bar.inc(1);
-    errors.extend(ingest::load(&mut estate, sources, Catalog::builtin(), &tick));
+    let window = audit_window(opts, config.as_ref());
+    let break_glass_problem = config
+        .as_ref()
+        .and_then(|c| c.governance.as_ref())
+        .and_then(|g| g.break_glass.as_ref())
+        .filter(|bg| !bg.document.is_file())
+        .map(|bg| format!("its emergency governance document {} does not exist", bg.document_text));
+    let judge = ingest::audit::Judge {
+        record: config.as_ref().and_then(|c| c.governance.as_ref()),
+        break_glass_problem,
+        tools: crate::tools::ToolCatalog::builtin(),
+        catalog: Catalog::builtin(),
+        events: ingest::audit::events::EventTable::builtin(),
+        window,
+    };
+    errors.extend(ingest::load(&mut estate, sources, Catalog::builtin(), Some(&judge), &tick));
     bar.finish_and_clear();
+    errors.extend(not_audit_logs(&estate, &audit_ids));
 
     crate::presets::derive_facts(&mut estate.inventory);
     let mut ctx = Ctx::new(&estate, Catalog::builtin(), config.as_ref());
@@ -218,6 +247,11 @@ pub fn scan(opts: &ScanOptions) -> Outcome {
         }
     };
     let mut findings = checks::run(checks, &ctx);
+    if matches!(opts.mode, Mode::Scan) {
+        let (artifacts, artifact_errors) = checks::audit::artifact_findings(&estate, config.as_ref());
+        findings.extend(artifacts);
+        errors.extend(artifact_errors);
+    }
     if let Some(c) = &config {
         c.apply(&mut findings);
     }
@@ -228,11 +262,62 @@ pub fn scan(opts: &ScanOptions) -> Outcome {
     drop(ctx);
     let (texts, resolve_errors) = locate::resolve(&mut findings, &estate.sources);
     errors.extend(resolve_errors);
+    errors.extend(checks::audit::resolve_evidence(&mut findings, &estate.sources, &texts));
     let mut report = Report::new(command, &estate, findings, errors);
     report.summary.inventory = inventory_summary;
     report.summary.clean_account = clean_summary;
     report.summary.changes = changes;
+    if !estate.audit.sources.is_empty() {
+        report.summary.audit = Some(crate::report::AuditSummary::new(&estate, window));
+    }
     Outcome { estate, report, texts, config, source_phase }
+}
+
+/// The window audit logs are judged in: `--since`/`--until`; without `--since`, from the lock
+/// of the first phase when the configuration has it locked (what came before is the locked
+/// bootstrap itself), else from the beginning.
+fn audit_window(opts: &ScanOptions, config: Option<&crate::config::Config>) -> ingest::audit::Window {
+    let since = opts.since.or_else(|| {
+        let c = config?;
+        c.phases.first().filter(|p| p.status == crate::config::PhaseStatus::Locked)?;
+        checks::audit::lock_times(c).first().copied().flatten()
+    });
+    ingest::audit::Window { since, until: opts.until }
+}
+
+/// Files given with `--audit-log` that turned out to be states, plans or inventories.
+fn not_audit_logs(estate: &Estate, ids: &[crate::source::SourceId]) -> Vec<InputError> {
+    if ids.is_empty() {
+        return Vec::new();
+    }
+    let mut other: rustc_hash::FxHashMap<crate::source::SourceId, &str> = rustc_hash::FxHashMap::default();
+    for s in &estate.states {
+        other.insert(s.source, "a state");
+    }
+    for p in &estate.plans {
+        other.insert(p.source, "a plan");
+    }
+    for l in &estate.locks {
+        other.insert(l.source, "a lock-info file");
+    }
+    for c in &estate.inventory.coverage {
+        other.insert(c.source, "an inventory export");
+    }
+    for r in &estate.inventory.resources {
+        for s in &r.sightings {
+            other.insert(s.source, "an inventory export");
+        }
+    }
+    ids.iter()
+        .filter_map(|id| {
+            let what = other.get(id)?;
+            let name = &estate.sources.get(*id).name;
+            Some(
+                InputError::new(&code::UNKNOWN_FORMAT, name, format!("{name} was given with --audit-log but is {what}, not an audit log"))
+                    .with_help("pass states with --state, plans with --plan, inventories with --inventory, and CloudTrail, GCP audit or Azure activity logs with --audit-log"),
+            )
+        })
+        .collect()
 }
 
 /// Planned actions by phase and type, over every plan read.

@@ -1,6 +1,7 @@
 //! Checks: each one its own module over the normalized model, pushing findings to a vector.
 //! A check never reads a file and never prints.
 
+pub mod audit;
 pub mod clean_account;
 mod deposed;
 mod drifted;
@@ -81,6 +82,7 @@ pub static SCAN: &[&dyn Check] = &[
     &drifted::Drifted,
     &unsupported::Unsupported,
     &governance::Governance,
+    &audit::AuditLog,
 ];
 
 /// The checks `driftlock verify` runs: the governance lock, and partial execution of the phases'
@@ -106,6 +108,7 @@ pub fn run(checks: &[&dyn Check], ctx: &Ctx<'_>) -> Vec<Finding> {
         })
         .collect();
     exceptions::run(ctx, &mut out);
+    audit::annotate(ctx.estate, &mut out);
     out
 }
 

@@ -4,6 +4,7 @@
 //! Directories are walked, files are parsed in parallel, and every input that cannot be read
 //! becomes an [`InputError`] while the others are still audited (exit 2 at the end).
 
+pub mod audit;
 pub mod inventory;
 pub mod json;
 mod plan;
@@ -31,6 +32,8 @@ pub enum Role {
     State,
     Plan,
     Inventory,
+    /// An audit log (`--audit-log`): CloudTrail, GCP Cloud Audit Logs, Azure Activity Log.
+    AuditLog,
 }
 
 /// A path (or `-` for standard input) from the command line or the configuration.
@@ -47,6 +50,8 @@ pub enum Parsed {
     Plan(Box<Plan>),
     Lock(LockInfo),
     Inventory(inventory::Part),
+    /// An audit log, judged as it was read.
+    Audit(Box<audit::AuditPart>),
 }
 
 /// The recognised format of a file.
@@ -104,7 +109,12 @@ pub fn expand(args: &[InputArg]) -> Expanded {
             let before = sources.len();
             walk_dir(&arg.path, arg.role, &mut sources, &mut errors);
             let found_state = sources[before..].iter().any(|s| s.name.rsplit('/').next() != Some(LOCK_INFO));
-            if !found_state && arg.role == Role::Inventory {
+            if !found_state && arg.role == Role::AuditLog {
+                errors.push(
+                    InputError::new(&code::NO_INPUTS, display_path(&arg.path), format!("{} holds no audit log file (*.json, *.jsonl, *.ndjson, optionally .gz; CloudTrail-Digest/ is not a log)", display_path(&arg.path)))
+                        .with_help("download the trail first (`aws s3 sync s3://BUCKET/AWSLogs/ logs/`, `gcloud logging read … --format=json`, `az monitor activity-log list`); an empty directory is never a clean trail"),
+                );
+            } else if !found_state && arg.role == Role::Inventory {
                 errors.push(
                     InputError::new(&code::NO_INPUTS, display_path(&arg.path), format!("{} holds no inventory file (*.json, *.jsonl, *.ndjson, optionally .gz)", display_path(&arg.path)))
                         .with_help("export the account first (`aws resourcegroupstaggingapi get-resources`, describe-*, Config, …); an empty directory is never a clean account"),
@@ -128,14 +138,16 @@ pub fn expand(args: &[InputArg]) -> Expanded {
 
 fn walk_dir(dir: &Path, role: Role, sources: &mut Vec<Source>, errors: &mut Vec<InputError>) {
     let walker = walkdir::WalkDir::new(dir).follow_links(true).sort_by_file_name().into_iter().filter_entry(|e| {
-        !(e.file_type().is_dir() && e.depth() > 0 && matches!(e.file_name().to_str(), Some(".terraform" | ".git")))
+        let skipped: &[&str] =
+            if role == Role::AuditLog { &[".terraform", ".git", "CloudTrail-Digest"] } else { &[".terraform", ".git"] };
+        !(e.file_type().is_dir() && e.depth() > 0 && e.file_name().to_str().is_some_and(|n| skipped.contains(&n)))
     });
     for entry in walker {
         match entry {
             Ok(e) if e.file_type().is_file() => {
                 let name = e.file_name().to_string_lossy();
                 let wanted = match role {
-                    Role::Inventory => is_inventory_file(&name),
+                    Role::Inventory | Role::AuditLog => is_inventory_file(&name),
                     Role::State | Role::Plan => is_state_file(&name) || name == LOCK_INFO,
                 };
                 if wanted {
@@ -161,13 +173,14 @@ pub fn load(
     estate: &mut Estate,
     sources: Vec<Source>,
     catalog: &Catalog,
+    audit: Option<&audit::Judge<'_>>,
     progress: &(dyn Fn() + Sync),
 ) -> Vec<InputError> {
     let ids: Vec<SourceId> = sources.into_iter().map(|s| estate.sources.add(s)).collect();
     let results: Vec<Result<Parsed, InputError>> = ids
         .par_iter()
         .map(|id| {
-            let r = parse_source(*id, estate.sources.get(*id), catalog);
+            let r = parse_source_with(*id, estate.sources.get(*id), catalog, audit);
             progress();
             r
         })
@@ -185,6 +198,11 @@ pub fn load(
                 estate.inventory.coverage.extend(part.coverage);
                 estate.notes.extend(part.notes);
             }
+            Ok(Parsed::Audit(part)) => {
+                let part = *part;
+                estate.audit.merge(part.trail);
+                estate.audit_files.extend(part.file);
+            }
             Err(e) => errors.push(e),
         }
     }
@@ -197,8 +215,37 @@ pub fn load(
 /// inventory (a GCP asset export, the generic inventory), the rest is parsed as it is read,
 /// line by line, whatever the file's size. Anything else is read whole and parsed as a document.
 pub fn parse_source(id: SourceId, source: &Source, catalog: &Catalog) -> Result<Parsed, InputError> {
-    let mut reader = source.reader()?;
+    parse_source_with(id, source, catalog, None)
+}
+
+/// [`parse_source`], judging audit logs with `audit` (without it, an audit log is refused with
+/// a hint to pass it with `--audit-log`). Audit logs are recognised from their first bytes and
+/// streamed, whatever their size.
+pub fn parse_source_with(
+    id: SourceId,
+    source: &Source,
+    catalog: &Catalog,
+    audit: Option<&audit::Judge<'_>>,
+) -> Result<Parsed, InputError> {
+    let reader = source.reader()?;
     let failure = reader.failure();
+    let mut peek = Vec::new();
+    let mut reader = {
+        let mut limited = reader.take(audit::HEAD);
+        limited.read_to_end(&mut peek).map_err(|e| failure.error(&e))?;
+        std::io::Cursor::new(peek).chain(limited.into_inner())
+    };
+    if let Some(fmt) = audit::sniff(reader.get_ref().0.get_ref()) {
+        return match audit {
+            Some(judge) => audit::parse(fmt, id, source, reader, &failure, judge).map(|p| Parsed::Audit(Box::new(p))),
+            None => Err(InputError::new(
+                &code::UNKNOWN_FORMAT,
+                &source.name,
+                format!("{} is an audit log ({}), not a state, plan or inventory", source.name, fmt.as_str()),
+            )
+            .with_help("pass audit logs with --audit-log PATH|DIR")),
+        };
+    }
     let mut head = Vec::new();
     let zip = reader.fill_buf().map_err(|e| failure.error(&e))?.starts_with(b"PK\x03\x04");
     if !zip {

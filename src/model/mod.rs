@@ -3,12 +3,17 @@
 //! [`Estate`] without changing what is here.
 
 mod address;
+mod audit;
 mod inventory;
 mod locator;
 mod plan;
 mod state;
 
 pub use address::{Address, IndexKey, Mode};
+pub use audit::{
+    Action, AuditCounts, AuditEvent, AuditFile, AuditTrail, Judged, Operation, Principal, PrincipalType, ToolSeen,
+    Touches, Verdict, touch_key,
+};
 pub use inventory::{Cloud, CloudResource, Coverage, Inventory, Key, KeyKind, Scope, Sighting, asset_name};
 pub use locator::{Locator, Seg};
 pub use plan::{Actions, Change, Plan};
@@ -38,6 +43,11 @@ pub struct Estate {
     pub inventory: Inventory,
     /// Things worth telling that are neither findings nor errors.
     pub notes: Vec<String>,
+    /// What the audit logs (`--audit-log`) showed: judged writes, counts, latest touches.
+    pub audit: AuditTrail,
+    /// Every CloudTrail log file read, with the SHA-256 of its uncompressed content (for the
+    /// trail's digest checks).
+    pub audit_files: Vec<AuditFile>,
 }
 
 impl Estate {

@@ -187,6 +187,34 @@ pub fn summary_line(report: &Report) -> String {
             inv.coverage
         );
     }
+    if let Some(a) = &s.audit {
+        let c = &a.counts;
+        let _ = write!(
+            line,
+            "\naudit: {} in {}; {} judged: {} authorized, {} break-glass, {} manual intervention, {} undocumented tooling; not changes: {} read-only, {} failed, {} sign-ins, {} by cloud services, {} continuations",
+            plural(c.records as usize, "record"),
+            plural(a.files, "file"),
+            plural(c.writes as usize, "write"),
+            c.authorized,
+            c.break_glass,
+            c.manual_intervention,
+            c.undocumented_tooling,
+            c.read_only,
+            c.failed,
+            c.sign_ins,
+            c.service,
+            c.continuations,
+        );
+        if c.outside_window > 0 || a.since.is_some() || a.until.is_some() {
+            let _ = write!(
+                line,
+                "; {} outside the window (since {}, until {})",
+                c.outside_window,
+                a.since.as_deref().unwrap_or("the beginning"),
+                a.until.as_deref().unwrap_or("the end")
+            );
+        }
+    }
     if let Some(c) = &s.clean_account {
         let _ = write!(
             line,

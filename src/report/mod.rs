@@ -66,6 +66,35 @@ pub struct Summary {
     /// The clean-account check's counts (`clean-account` only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub clean_account: Option<CleanSummary>,
+    /// What the audit logs showed, when any was read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub audit: Option<AuditSummary>,
+}
+
+/// Counts of the audit logs read (`--audit-log`).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct AuditSummary {
+    /// Audit log files read.
+    pub files: usize,
+    /// CloudTrail log files among them (with their SHA-256, for digest checks).
+    pub cloudtrail_files: usize,
+    /// The window judged (RFC 3339), when bounded.
+    pub since: Option<String>,
+    pub until: Option<String>,
+    #[serde(flatten)]
+    pub counts: crate::model::AuditCounts,
+}
+
+impl AuditSummary {
+    pub fn new(estate: &Estate, window: crate::ingest::audit::Window) -> Self {
+        AuditSummary {
+            files: estate.audit.sources.len(),
+            cloudtrail_files: estate.audit_files.len(),
+            since: window.since.map(|t| t.to_string()),
+            until: window.until.map(|t| t.to_string()),
+            counts: estate.audit.counts,
+        }
+    }
 }
 
 /// Planned actions of one resource type in one phase.
