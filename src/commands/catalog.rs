@@ -39,12 +39,21 @@ pub struct CatalogArgs {
     /// Print a JSON array of objects instead of a table
     #[arg(long)]
     pub json: bool,
+    /// List the tool catalog instead: the tools recognised in audit logs (user agents, Azure
+    /// app ids), by the names the governance record uses
+    #[arg(long, conflicts_with = "provider")]
+    pub tools: bool,
 }
 
 /// Prints the catalog; always exit status 0.
 pub fn run(args: &CatalogArgs) -> i32 {
-    let entries = selected(Catalog::builtin(), args.provider);
-    let text = if args.json { render_json(&entries) } else { render_table(&entries) };
+    let text = if args.tools {
+        let tools = crate::tools::ToolCatalog::builtin();
+        if args.json { render_tools_json(tools) } else { render_tools_table(tools) }
+    } else {
+        let entries = selected(Catalog::builtin(), args.provider);
+        if args.json { render_json(&entries) } else { render_table(&entries) }
+    };
     let mut stdout = std::io::stdout().lock();
     // A closed pipe (`| head`) is not an error worth reporting.
     let _ = stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush());
@@ -161,6 +170,72 @@ pub fn render_table(entries: &[&Entry]) -> String {
         out.push_str("no resource types\n");
     }
     out
+}
+
+/// The tool catalog as a table: name, kind, clouds, what it is, and what to know.
+pub fn render_tools_table(tools: &crate::tools::ToolCatalog) -> String {
+    let rows: Vec<[String; 4]> = tools
+        .tools
+        .iter()
+        .map(|t| {
+            let clouds: Vec<&str> = t.clouds.iter().map(|c| c.as_str()).collect();
+            let mut what = t.title.clone();
+            if let Some(n) = &t.note {
+                what.push_str(" — ");
+                what.push_str(n);
+            }
+            [t.name.to_owned(), t.kind.as_str().to_owned(), clouds.join(","), what]
+        })
+        .collect();
+    let titles = ["TOOL", "KIND", "CLOUDS", "WHAT"];
+    let mut widths = titles.map(str::len);
+    for r in &rows {
+        for (w, c) in widths.iter_mut().zip(r) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    let mut out = format!(
+        "{} tools recognised in audit logs (user agents; Azure app ids). Console tools are always manual intervention; an unknown user agent is an unknown tool, never a pass.\n",
+        rows.len()
+    );
+    let line = |cells: [&str; 4]| {
+        format!(
+            "{:<w0$}  {:<w1$}  {:<w2$}  {}\n",
+            cells[0],
+            cells[1],
+            cells[2],
+            cells[3],
+            w0 = widths[0],
+            w1 = widths[1],
+            w2 = widths[2]
+        )
+    };
+    out.push_str(&line(titles));
+    for r in &rows {
+        out.push_str(&line([&r[0], &r[1], &r[2], &r[3]]));
+    }
+    out
+}
+
+/// The tool catalog as a JSON array.
+pub fn render_tools_json(tools: &crate::tools::ToolCatalog) -> String {
+    let all: Vec<Value> = tools
+        .tools
+        .iter()
+        .map(|t| {
+            json!({
+                "name": t.name,
+                "title": t.title,
+                "kind": t.kind.as_str(),
+                "clouds": t.clouds.iter().map(|c| c.as_str()).collect::<Vec<_>>(),
+                "rank": t.rank,
+                "match": t.patterns.iter().map(|p| p.as_str()).collect::<Vec<_>>(),
+                "app_ids": t.app_ids,
+                "note": t.note,
+            })
+        })
+        .collect();
+    serde_json::to_string_pretty(&all).unwrap_or_default() + "\n"
 }
 
 /// A JSON array, one object per type, in the table's order.

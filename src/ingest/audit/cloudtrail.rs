@@ -358,7 +358,7 @@ impl<'de> Visitor<'de> for Records<'_, '_> {
             let (rec, locator) = match self.fmt {
                 AuditFormat::LookupEvents => {
                     let Some(e) = seq.next_element::<LookupEvent>()? else { break };
-                    let locator = Locator::new(vec![Seg::Key("Events"), Seg::Index(i)]).focus("CloudTrailEvent");
+                    let locator = Locator::new(vec![Seg::Key("Events"), Seg::Index(i)]).focus("EventName");
                     let Some(text) = e.cloud_trail_event else {
                         *self.error =
                             Some(RecordError { locator, message: format!("event {i} has no `CloudTrailEvent`") });

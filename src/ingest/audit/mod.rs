@@ -771,6 +771,102 @@ mod tests {
         assert_eq!(sniff(b"[1,2]"), None);
     }
 
+    fn event(kind: PrincipalType, id: &str, ua: Option<&str>) -> AuditEvent {
+        AuditEvent {
+            cloud: crate::model::Cloud::Aws,
+            event_id: "e1".into(),
+            name: "CreateTags".into(),
+            time: "2026-11-20T10:00:00Z".parse().unwrap(),
+            source: "ec2.amazonaws.com".into(),
+            region: Some("us-east-1".into()),
+            account: Some("123456789012".into()),
+            principal: crate::model::Principal {
+                kind: Some(kind),
+                id: id.into(),
+                display: id.into(),
+                ..Default::default()
+            },
+            invoked_by: None,
+            user_agent: ua.map(str::to_owned),
+            app_id: None,
+            source_ip: None,
+            read_only: Some(false),
+            error_code: None,
+            event_type: Some("AwsApiCall".into()),
+            console_session: false,
+            operation: None,
+            resources: Vec::new(),
+            source_id: SourceId(0),
+            locator: Locator::default(),
+        }
+    }
+
+    const TF: &str = "APN/1.0 HashiCorp/1.0 Terraform/1.11.4 (+https://www.terraform.io) terraform-provider-aws/5.100.0 (+https://registry.terraform.io/providers/hashicorp/aws) aws-sdk-go-v2/1.36.3 ua/2.1 os/linux lang/go#1.23.10 md/GOOS#linux md/GOARCH#amd64 api/ec2#1.224.1 m/C,e";
+    const CI: &str = "arn:aws:iam::123456789012:role/platform-ci-deployer";
+
+    fn verdict(config: &str, ev: AuditEvent, problem: Option<&str>) -> (Verdict, String) {
+        let c = crate::config::Config::parse("d.toml", config).unwrap();
+        let judge = Judge {
+            record: c.governance.as_ref(),
+            break_glass_problem: problem.map(str::to_owned),
+            tools: ToolCatalog::builtin(),
+            catalog: Catalog::builtin(),
+            events: events::EventTable::builtin(),
+            window: Window::default(),
+        };
+        match judge.judge(ev) {
+            Outcome::Write(j) => (j.verdict, j.reason),
+            _ => panic!("not judged as a write"),
+        }
+    }
+
+    const RECORD: &str = "[governance]\nprincipals = [\"arn:aws:iam::123456789012:role/platform-ci-*\"]\ntools = [{ name = \"terraform\", version = \">=1.11, <1.12\" }, { name = \"terraform-provider-aws\", version = \"=5.100\" }]\nbreak_glass = { principals = [\"arn:aws:iam::123456789012:role/break-glass\"], document = \"gov/emergency.md\" }\n";
+
+    #[test]
+    fn verdicts() {
+        use PrincipalType::*;
+        assert_eq!(verdict(RECORD, event(AssumedRole, CI, Some(TF)), None).0, Verdict::Authorized);
+        // The pipeline's role from the console is a person.
+        let mut console = event(AssumedRole, CI, Some(TF));
+        console.console_session = true;
+        let (v, why) = verdict(RECORD, console, None);
+        assert_eq!(v, Verdict::ManualIntervention);
+        assert!(why.contains("pipeline principal"), "{why}");
+        // Unknown and missing user agents are unknown tools.
+        assert_eq!(verdict(RECORD, event(AssumedRole, CI, Some("curl/8.5.0")), None).0, Verdict::UndocumentedTooling);
+        assert_eq!(verdict(RECORD, event(AssumedRole, CI, None), None).0, Verdict::UndocumentedTooling);
+        // A provider the record does not list; a core version nobody can read.
+        let no_provider = "[governance]\nprincipals = [\"arn:aws:iam::123456789012:role/platform-ci-deployer\"]\ntools = [{ name = \"terraform\" }]\n";
+        let (v, why) = verdict(no_provider, event(AssumedRole, CI, Some(TF)), None);
+        assert_eq!(v, Verdict::UndocumentedTooling);
+        assert!(why.contains("terraform-provider-aws 5.100.0"), "{why}");
+        let compat = TF.replace("Terraform/1.11.4", "Terraform/0.11+compatible");
+        let (v, why) = verdict(RECORD, event(AssumedRole, CI, Some(&compat)), None);
+        assert_eq!(v, Verdict::UndocumentedTooling);
+        assert!(why.contains("cannot be verified"), "{why}");
+        // A record naming OpenTofu accepts the `Terraform/` token of its providers.
+        let tofu = "[governance]\nprincipals = [\"arn:aws:iam::123456789012:role/platform-ci-deployer\"]\ntools = [{ name = \"opentofu\", version = \">=1.11, <1.12\" }, { name = \"terraform-provider-aws\" }]\n";
+        assert_eq!(verdict(tofu, event(AssumedRole, CI, Some(TF)), None).0, Verdict::Authorized);
+        // Undocumented automation; people.
+        let other = "arn:aws:iam::123456789012:role/nightly-cleanup";
+        assert_eq!(verdict(RECORD, event(AssumedRole, other, Some(TF)), None).0, Verdict::UndocumentedTooling);
+        assert_eq!(verdict(RECORD, event(IdentityCenter, "x", Some(TF)), None).0, Verdict::ManualIntervention);
+        assert_eq!(
+            verdict(RECORD, event(Root, "arn:aws:iam::123456789012:root", None), None).0,
+            Verdict::ManualIntervention
+        );
+        let mut delegated = event(GcpServiceAccount, "ci@p.iam.gserviceaccount.com", Some(TF));
+        delegated.principal.delegated_by = Some("bob@example.com".into());
+        assert_eq!(verdict(RECORD, delegated, None).0, Verdict::ManualIntervention);
+        // Break-glass: authorized by its document, manual intervention without it.
+        let bg = "arn:aws:iam::123456789012:role/break-glass";
+        assert_eq!(verdict(RECORD, event(AssumedRole, bg, None), None).0, Verdict::BreakGlass);
+        let (v, why) =
+            verdict(RECORD, event(AssumedRole, bg, None), Some("its document gov/emergency.md does not exist"));
+        assert_eq!(v, Verdict::ManualIntervention);
+        assert!(why.contains("does not exist"), "{why}");
+    }
+
     #[test]
     fn windows_are_inclusive() {
         let t = |s: &str| s.parse::<jiff::Timestamp>().unwrap();
