@@ -745,6 +745,23 @@ mod tests {
     }
 
     #[test]
+    fn the_starters_governance_example_is_valid_once_uncommented() {
+        let starter = crate::governance::STARTER;
+        let start = starter.find("# [governance]").unwrap();
+        let block: String = starter[start..]
+            .lines()
+            .take_while(|l| l.starts_with('#'))
+            .map(|l| l.strip_prefix("# ").unwrap_or(l))
+            .filter(|l| !l.starts_with('#'))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let c = Config::parse("driftlock.toml", &block).unwrap();
+        let g = c.governance.unwrap();
+        assert_eq!((g.principals.len(), g.tools.len()), (1, 2));
+        assert!(g.break_glass.is_some());
+    }
+
+    #[test]
     fn errors_point_into_the_toml() {
         let e = Config::parse("d.toml", "[severity]\nDL0201 = \"ignore\"\n").unwrap_err();
         assert_eq!(e.code.code, "DL0012");
