@@ -21,8 +21,9 @@ pub(crate) struct Stats {
     pub(crate) exit_code: i32,
     /// Involuntary context switches: high when other processes competed for the CPUs.
     pub(crate) nivcsw: u64,
-    /// 1-minute load average when the run started (other work on the machine).
-    pub(crate) load_before: f64,
+    /// CPU time other processes used during the run (machine-wide busy time from `/proc/stat`
+    /// minus this child's), in seconds: contention that inflates the wall time.
+    pub(crate) others_cpu: f64,
     /// (seconds since start, RSS bytes), every `SAMPLE` or so.
     pub(crate) timeline: Vec<(f64, u64)>,
 }
@@ -41,16 +42,21 @@ fn rss_of(pid: u32) -> Option<u64> {
     Some(kb * 1024)
 }
 
-/// The 1-minute load average.
-pub(crate) fn loadavg() -> f64 {
-    std::fs::read_to_string("/proc/loadavg")
-        .ok()
-        .and_then(|s| s.split_whitespace().next().and_then(|v| v.parse().ok()))
-        .unwrap_or(0.0)
+/// Busy CPU time of the whole machine so far, seconds (`/proc/stat`: everything but idle and
+/// iowait).
+fn machine_busy() -> f64 {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let Some(line) = stat.lines().find(|l| l.starts_with("cpu ")) else { return 0.0 };
+    let v: Vec<u64> = line.split_whitespace().skip(1).filter_map(|x| x.parse().ok()).collect();
+    // user nice system idle iowait irq softirq steal (guest time is already in user).
+    let busy: u64 = v.iter().take(8).enumerate().filter(|(i, _)| *i != 3 && *i != 4).map(|(_, x)| *x).sum();
+    // SAFETY: sysconf has no preconditions.
+    let tck = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
+    busy as f64 / tck
 }
 
 pub(crate) fn run(cmd: &mut Command) -> Result<Stats> {
-    let load_before = loadavg();
+    let busy_before = machine_busy();
     let started = Instant::now();
     let child = cmd.spawn().with_context(|| format!("cannot start {cmd:?}"))?;
     let pid = child.id();
@@ -81,6 +87,7 @@ pub(crate) fn run(cmd: &mut Command) -> Result<Stats> {
         break r;
     };
     let wall = started.elapsed();
+    let busy = machine_busy() - busy_before;
     done.store(true, Ordering::Relaxed);
     let timeline = sampler.join().unwrap_or_default();
     drop(child);
@@ -94,15 +101,16 @@ pub(crate) fn run(cmd: &mut Command) -> Result<Stats> {
     } else {
         -1
     };
+    let (user, sys) = (timeval(usage.ru_utime), timeval(usage.ru_stime));
     Ok(Stats {
         wall,
-        user: timeval(usage.ru_utime),
-        sys: timeval(usage.ru_stime),
+        user,
+        sys,
+        others_cpu: (busy - (user + sys).as_secs_f64()).max(0.0),
         // Linux reports ru_maxrss in kilobytes.
         max_rss: (usage.ru_maxrss as u64) * 1024,
         exit_code,
         nivcsw: usage.ru_nivcsw as u64,
-        load_before,
         timeline,
     })
 }

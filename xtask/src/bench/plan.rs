@@ -330,8 +330,9 @@ const MODULES: [&str; 6] = [
 const FOR_EACH_KEYS: [&str; 12] =
     ["a", "b", "c", "d", "blue", "green", "eu", "us", "primary", "replica", "internal", "external"];
 
-/// Modified provider defaults: one default security group in this many gets an extra rule.
-const MODIFIED_DEFAULT_EVERY: u32 = 200;
+/// Modified provider defaults: about one VPC's default security group in this many gets an
+/// extra rule by hand.
+const MODIFIED_DEFAULT_EVERY: u64 = 40;
 
 /// The whole estate.
 pub(crate) struct Plan {
@@ -510,6 +511,7 @@ impl Plan {
 
     /// True when AWS gave this VPC's default security group an extra rule by hand.
     pub(crate) fn default_sg_modified(&self, vpc: &Res) -> bool {
-        matches!(vpc.origin, Origin::State(_)) && vpc.serial % MODIFIED_DEFAULT_EVERY == 7
+        matches!(vpc.origin, Origin::State(_))
+            && mix(self.seed ^ 0xDEF0 ^ u64::from(vpc.serial)) % MODIFIED_DEFAULT_EVERY == 0
     }
 }
