@@ -183,15 +183,24 @@ pub fn scan(opts: &ScanOptions) -> Outcome {
         .and_then(|g| g.break_glass.as_ref())
         .filter(|bg| !bg.document.is_file())
         .map(|bg| format!("its emergency governance document {} does not exist", bg.document_text));
-    let judge = ingest::audit::Judge {
+    let mut judge = ingest::audit::Judge {
         record: config.as_ref().and_then(|c| c.governance.as_ref()),
         break_glass_problem,
         tools: crate::tools::ToolCatalog::builtin(),
         catalog: Catalog::builtin(),
         events: ingest::audit::events::EventTable::builtin(),
         window,
+        interest: None,
     };
+    // States, plans and inventories first; then the audit logs, keeping the latest touches only
+    // of the resources those know (memory follows the estate, never the number of records).
+    let audit_sources = sources.split_off(sources.len() - audit_ids.len());
     errors.extend(ingest::load(&mut estate, sources, Catalog::builtin(), Some(&judge), &tick));
+    if !audit_sources.is_empty() {
+        let interest = ingest::audit::interest(&estate, Catalog::builtin());
+        judge.interest = Some(&interest);
+        errors.extend(ingest::load(&mut estate, audit_sources, Catalog::builtin(), Some(&judge), &tick));
+    }
     bar.finish_and_clear();
     errors.extend(not_audit_logs(&estate, &audit_ids));
 

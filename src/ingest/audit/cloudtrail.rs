@@ -214,14 +214,15 @@ fn to_event(
     let source = need(rec.event_source, "eventSource")?;
     let event_id = need(rec.event_id, "eventID")?;
     let u = rec.user_identity.unwrap_or_default();
-    let p = principal(&u);
+    let read_only = rec.read_only.as_ref().and_then(Flag::get);
+    // Reads and failed calls are never judged on who made them: skip building the principal.
+    let p = if read_only == Some(true) || rec.error_code.is_some() { Principal::default() } else { principal(&u) };
     let region = rec.aws_region.filter(|r| !r.is_empty()).or_else(|| hints.region.clone());
     let account = rec
         .recipient_account_id
         .filter(|a| !a.is_empty())
         .or_else(|| u.account_id.clone())
         .or_else(|| hints.account.clone());
-    let read_only = rec.read_only.as_ref().and_then(Flag::get);
     let mut resources: Vec<(String, Action)> = Vec::new();
     // Only writes that succeeded are tied to resources: parse parameters only then.
     if rec.error_code.is_none() && read_only != Some(true) {
@@ -438,6 +439,156 @@ pub(crate) fn parse_document<R: std::io::Read>(
     Ok(sink.finish())
 }
 
+/// A buffer over a reader that keeps what is not consumed yet (at most one record and a
+/// chunk).
+struct Window<R> {
+    reader: R,
+    buf: Vec<u8>,
+    pos: usize,
+}
+
+const CHUNK: usize = 1 << 20;
+
+impl<R: std::io::Read> Window<R> {
+    /// Reads more, dropping what was consumed; returns how far the kept bytes moved left, or
+    /// `None` at the end of input.
+    fn fill(&mut self) -> std::io::Result<Option<usize>> {
+        let shift = self.pos;
+        self.buf.drain(..self.pos);
+        self.pos = 0;
+        let len = self.buf.len();
+        self.buf.resize(len + CHUNK, 0);
+        let n = loop {
+            match self.reader.read(&mut self.buf[len..]) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    self.buf.truncate(len);
+                    return Err(e);
+                }
+            }
+        };
+        self.buf.truncate(len + n);
+        Ok((n > 0).then_some(shift))
+    }
+
+    /// The next byte that is not whitespace (not consumed).
+    fn peek(&mut self) -> std::io::Result<Option<u8>> {
+        loop {
+            while self.pos < self.buf.len() && self.buf[self.pos].is_ascii_whitespace() {
+                self.pos += 1;
+            }
+            if self.pos < self.buf.len() {
+                return Ok(Some(self.buf[self.pos]));
+            }
+            if self.fill()?.is_none() {
+                return Ok(None);
+            }
+        }
+    }
+
+    /// The end (exclusive) of the JSON object starting at `pos`, reading as needed.
+    fn object_end(&mut self) -> std::io::Result<Option<usize>> {
+        let (mut depth, mut in_str, mut esc) = (0usize, false, false);
+        let mut i = self.pos;
+        loop {
+            if i == self.buf.len() {
+                match self.fill()? {
+                    Some(shift) => i -= shift,
+                    None => return Ok(None),
+                }
+                continue;
+            }
+            let b = self.buf[i];
+            i += 1;
+            if esc {
+                esc = false;
+            } else if in_str {
+                match b {
+                    b'\\' => esc = true,
+                    b'"' => in_str = false,
+                    _ => {}
+                }
+            } else {
+                match b {
+                    b'"' => in_str = true,
+                    b'{' => depth += 1,
+                    b'}' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            return Ok(Some(i));
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+}
+
+/// The fast path for delivered log files (`{"Records":[…]}` as CloudTrail writes it): records
+/// are cut out of the stream by a byte scanner and parsed from memory one at a time. `None`
+/// when the file is not in that plain shape or a record does not parse: the caller reads it
+/// again with the serde path ([`parse_document`]), which says exactly what and where.
+pub(crate) fn parse_delivered<R: std::io::Read>(
+    id: SourceId,
+    source: &Source,
+    reader: R,
+    failure: &ReadFailure,
+    judge: &Judge<'_>,
+) -> Result<Option<Parsed>, InputError> {
+    let hints = Hints::from_name(&source.name);
+    let mut sink = Sink::new(judge, id);
+    let mut w = Window { reader, buf: Vec::with_capacity(CHUNK), pos: 0 };
+    let io = |e: std::io::Error| failure.error(&e);
+    macro_rules! expect {
+        ($byte:expr) => {
+            if w.peek().map_err(io)? != Some($byte) {
+                return Ok(None);
+            }
+            w.pos += 1;
+        };
+    }
+    expect!(b'{');
+    expect!(b'"');
+    while w.buf.len() - w.pos < 8 {
+        if w.fill().map_err(io)?.is_none() {
+            return Ok(None);
+        }
+    }
+    if &w.buf[w.pos..w.pos + 8] != b"Records\"" {
+        return Ok(None);
+    }
+    w.pos += 8;
+    expect!(b':');
+    expect!(b'[');
+    let mut i: u32 = 0;
+    loop {
+        match w.peek().map_err(io)? {
+            Some(b']') => {
+                w.pos += 1;
+                break;
+            }
+            Some(b',') if i > 0 => w.pos += 1,
+            Some(b'{') => {
+                let Some(end) = w.object_end().map_err(io)? else { return Ok(None) };
+                let Ok(rec) = serde_json::from_slice::<CtRecord>(&w.buf[w.pos..end]) else { return Ok(None) };
+                let locator = Locator::new(vec![Seg::Key("Records"), Seg::Index(i)]).focus("eventName");
+                let Ok(ev) = to_event(rec, judge, id, locator, &hints) else { return Ok(None) };
+                sink.add(ev);
+                w.pos = end;
+                i = i.saturating_add(1);
+            }
+            _ => return Ok(None),
+        }
+    }
+    expect!(b'}');
+    if w.peek().map_err(io)?.is_some() {
+        return Ok(None);
+    }
+    Ok(Some(sink.finish()))
+}
+
 #[derive(Debug, Deserialize)]
 struct Envelope<'a> {
     #[serde(rename = "detail-type")]
@@ -513,6 +664,48 @@ mod tests {
         assert_eq!((u.kind(), u.id.as_str()), (PrincipalType::IamUser, "arn:aws:iam::1:user/alice"));
         assert_eq!(ident(r#"{"type":"AWSService","invokedBy":"ec2.amazonaws.com"}"#).kind(), PrincipalType::AwsService);
         assert_eq!(ident("{}").kind(), PrincipalType::Unknown);
+    }
+
+    fn judge() -> Judge<'static> {
+        Judge {
+            record: None,
+            break_glass_problem: None,
+            tools: crate::tools::ToolCatalog::builtin(),
+            catalog: crate::catalog::Catalog::builtin(),
+            events: events::EventTable::builtin(),
+            window: super::super::Window::default(),
+            interest: None,
+        }
+    }
+
+    #[test]
+    fn the_fast_path_cuts_records_across_chunks_and_strings() {
+        // Braces and escaped quotes inside strings, records across 1 MiB reads.
+        let rec = |i: usize| {
+            format!(
+                r#"{{"eventVersion":"1.11","eventTime":"2026-11-20T10:00:00Z","eventSource":"ec2.amazonaws.com","eventName":"CreateTags","eventID":"e{i}","readOnly":false,"userAgent":"x \"}}{{ y","requestParameters":{{"resourcesSet":{{"items":[{{"resourceId":"vpc-{i}"}}]}},"pad":"{}"}},"recipientAccountId":"1","awsRegion":"us-east-1"}}"#,
+                "}".repeat(300)
+            )
+        };
+        let body = format!("{{ \"Records\" : [ {} ] }}\n", (0..5000).map(rec).collect::<Vec<_>>().join(" , "));
+        assert!(body.len() > 2 * CHUNK);
+        let src = Source::memory("t.json", body.clone().into_bytes());
+        let j = judge();
+        let failure = src.reader().unwrap().failure();
+        let parsed = parse_delivered(SourceId(0), &src, body.as_bytes(), &failure, &j).unwrap().expect("fast path");
+        assert_eq!(parsed.0.counts.records, 5000);
+        assert_eq!(parsed.0.counts.writes, 5000);
+        // Anything else goes to the serde path.
+        for other in [
+            r#"{"Other":1,"Records":[]}"#,
+            r#"{"Records":[{"eventTime":5}]}"#,
+            r#"{"Records":[]} x"#,
+            r#"{"Records":["#,
+        ] {
+            assert!(parse_delivered(SourceId(0), &src, other.as_bytes(), &failure, &j).unwrap().is_none(), "{other}");
+        }
+        let empty = parse_delivered(SourceId(0), &src, &b"{\"Records\":[]}"[..], &failure, &j).unwrap().unwrap();
+        assert_eq!(empty.0.counts.records, 0);
     }
 
     #[test]

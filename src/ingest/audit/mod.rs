@@ -53,6 +53,37 @@ pub struct Judge<'a> {
     pub catalog: &'a Catalog,
     pub events: &'static events::EventTable,
     pub window: Window,
+    /// The canonical ids (normalized by [`touch_key`]) whose latest touches are kept; `None`:
+    /// all of them.
+    pub interest: Option<&'a rustc_hash::FxHashSet<String>>,
+}
+
+/// The canonical ids an estate knows: every inventory resource's, and every managed
+/// instance's ARN, asset name or ARM id. Audit logs keep touches of these only.
+pub fn interest(estate: &crate::model::Estate, catalog: &Catalog) -> rustc_hash::FxHashSet<String> {
+    use crate::model::KeyKind;
+    let mut out = rustc_hash::FxHashSet::default();
+    for r in &estate.inventory.resources {
+        out.insert(touch_key(&r.cloud_id));
+        for k in r.keys.iter().filter(|k| matches!(k.kind, KeyKind::Arn | KeyKind::Asset | KeyKind::Arm)) {
+            out.insert(touch_key(&k.value));
+        }
+    }
+    for s in &estate.states {
+        for i in s.instances.iter().filter(|i| i.address.mode == crate::model::Mode::Managed) {
+            if let Some(a) = i.attributes.get("arn").and_then(serde_json::Value::as_str) {
+                out.insert(touch_key(a));
+            }
+            if let Some(e) = catalog.get(&i.address.type_) {
+                for k in e.state_keys(&i.attributes) {
+                    if matches!(k.kind, KeyKind::Arn | KeyKind::Asset | KeyKind::Arm) {
+                        out.insert(touch_key(&k.value));
+                    }
+                }
+            }
+        }
+    }
+    out
 }
 
 /// What one record turned out to be.
@@ -108,8 +139,12 @@ fn reads_by_name(name: &str) -> bool {
 }
 
 impl Judge<'_> {
-    /// Judges one record.
-    fn judge(&self, ev: AuditEvent) -> Outcome {
+    /// Judges one record (`tools`: recognised user agents, kept between records).
+    fn judge(
+        &self,
+        ev: AuditEvent,
+        cache: &mut rustc_hash::FxHashMap<(Option<String>, Option<String>), Vec<ToolSeen>>,
+    ) -> Outcome {
         if !self.window.contains(ev.time) {
             return Outcome::OutsideWindow;
         }
@@ -131,7 +166,18 @@ impl Judge<'_> {
         if ev.operation.as_ref().is_some_and(|o| !o.first) {
             return Outcome::Continuation;
         }
-        let tools = self.tools.recognise(ev.user_agent.as_deref(), ev.app_id.as_deref());
+        let key = (ev.user_agent.clone(), ev.app_id.clone());
+        let tools = match cache.get(&key) {
+            Some(t) => t.clone(),
+            None => {
+                let t = self.tools.recognise(ev.user_agent.as_deref(), ev.app_id.as_deref());
+                // Bounded: a trail of ever-new user agents must not grow memory with records.
+                if cache.len() < 4096 {
+                    cache.insert(key, t.clone());
+                }
+                t
+            }
+        };
         let tool = tools.first().cloned();
         let (verdict, reason) = self.verdict(&ev, &tools);
         Outcome::Write(Box::new(Judged { event: ev, verdict, tool, tools, reason }))
@@ -291,6 +337,8 @@ pub struct AuditPart {
 /// Folds judged records of one file.
 pub(crate) struct Sink<'j> {
     judge: &'j Judge<'j>,
+    /// Tools by user agent and app id: a trail repeats a few user agents millions of times.
+    tools: rustc_hash::FxHashMap<(Option<String>, Option<String>), Vec<ToolSeen>>,
     source: SourceId,
     trail: AuditTrail,
     first: Option<jiff::Timestamp>,
@@ -303,7 +351,16 @@ impl<'j> Sink<'j> {
     pub(crate) fn new(judge: &'j Judge<'j>, source: SourceId) -> Self {
         let mut trail = AuditTrail::default();
         trail.sources.push(source);
-        Sink { judge, source, trail, first: None, last: None, region: None, account: None }
+        Sink {
+            judge,
+            tools: rustc_hash::FxHashMap::default(),
+            source,
+            trail,
+            first: None,
+            last: None,
+            region: None,
+            account: None,
+        }
     }
 
     pub(crate) fn judge(&self) -> &Judge<'_> {
@@ -321,7 +378,7 @@ impl<'j> Sink<'j> {
         if self.account.is_none() {
             self.account.clone_from(&ev.account);
         }
-        match self.judge.judge(ev) {
+        match self.judge.judge(ev, &mut self.tools) {
             Outcome::OutsideWindow => c.outside_window += 1,
             Outcome::ReadOnly => c.read_only += 1,
             Outcome::Failed => c.failed += 1,
@@ -337,7 +394,9 @@ impl<'j> Sink<'j> {
                     Verdict::UndocumentedTooling => c.undocumented_tooling += 1,
                 }
                 for (id, action) in &j.event.resources {
-                    self.trail.touch(id, *action, &j);
+                    if self.judge.interest.is_none_or(|s| s.contains(id)) {
+                        self.trail.touch(id, *action, &j);
+                    }
                 }
                 if matches!(j.verdict, Verdict::ManualIntervention | Verdict::UndocumentedTooling) {
                     self.trail.judged.push(*j);
@@ -535,11 +594,23 @@ pub fn parse<R: BufRead>(
     match fmt {
         AuditFormat::CloudTrailFile | AuditFormat::LookupEvents => {
             let mut hashing = Hashing::new(reader);
-            let (trail, first, last, region, account) = {
-                let buffered = std::io::BufReader::with_capacity(256 * 1024, &mut hashing);
-                cloudtrail::parse_document(fmt, id, source, buffered, failure, judge)?
+            let fast = match fmt {
+                AuditFormat::CloudTrailFile => cloudtrail::parse_delivered(id, source, &mut hashing, failure, judge)?,
+                _ => None,
             };
-            let sha256 = hashing.hex();
+            let ((trail, first, last, region, account), sha256) = match fast {
+                Some(parsed) => (parsed, hashing.hex()),
+                None => {
+                    // Not the plain delivered shape, or a record to report: read it again, with
+                    // serde, from the start.
+                    let mut hashing = Hashing::new(source.reader()?);
+                    let parsed = {
+                        let buffered = std::io::BufReader::with_capacity(256 * 1024, &mut hashing);
+                        cloudtrail::parse_document(fmt, id, source, buffered, failure, judge)?
+                    };
+                    (parsed, hashing.hex())
+                }
+            };
             let records = trail.counts.records;
             let file = (fmt == AuditFormat::CloudTrailFile).then(|| {
                 let hints = crate::ingest::inventory::Hints::from_name(name);
@@ -813,8 +884,9 @@ mod tests {
             catalog: Catalog::builtin(),
             events: events::EventTable::builtin(),
             window: Window::default(),
+            interest: None,
         };
-        match judge.judge(ev) {
+        match judge.judge(ev, &mut Default::default()) {
             Outcome::Write(j) => (j.verdict, j.reason),
             _ => panic!("not judged as a write"),
         }
