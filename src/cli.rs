@@ -29,7 +29,7 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Audit states and plans: tainted and deposed instances, interrupted applies, incomplete plans, drift
+    /// The drift scan: states, plans, cloud inventories (and audit logs) against each other and the lock
     #[command(after_long_help = SCAN_EXAMPLES, after_help = AFTER_HELP)]
     Scan(ScanArgs),
     /// Pre-bootstrap check: the account must hold nothing but provider defaults
