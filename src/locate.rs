@@ -9,14 +9,17 @@ use serde_json::value::RawValue;
 use crate::error::InputError;
 use crate::finding::Finding;
 use crate::model::{Locator, Seg};
-use crate::source::{SourceId, Sources, line_col};
+use crate::source::{SourceId, Sources};
 
 /// The texts of the inputs that have findings, for rendering snippets.
 pub type Texts = HashMap<SourceId, Arc<str>>;
 
-/// Fills `file`, `line`, `column` and `span` of every finding; returns the texts read.
+/// Fills `file`, `line`, `column` and `span` of every finding; returns the texts read when
+/// `keep_texts` (the human renderer quotes them). Sources are resolved in parallel; a locator
+/// with a byte offset (recorded by the parser) is resolved without parsing its file again.
 /// An input that cannot be read again (it changed under us) is an error.
-pub fn resolve(findings: &mut [Finding], sources: &Sources) -> (Texts, Vec<InputError>) {
+pub fn resolve(findings: &mut [Finding], sources: &Sources, keep_texts: bool) -> (Texts, Vec<InputError>) {
+    use rayon::prelude::*;
     let mut texts = Texts::new();
     let mut errors = Vec::new();
     let mut by_source: HashMap<SourceId, Vec<usize>> = HashMap::new();
@@ -28,28 +31,105 @@ pub fn resolve(findings: &mut [Finding], sources: &Sources) -> (Texts, Vec<Input
     }
     let mut ids: Vec<_> = by_source.keys().copied().collect();
     ids.sort_unstable();
-    for id in ids {
-        let text: Arc<str> = match sources.text(id) {
-            Ok(t) => t.into(),
-            Err(e) => {
-                errors.push(e);
-                continue;
+    let read: &[Finding] = findings;
+    type Resolved = (Vec<(usize, Option<(usize, usize, usize, usize)>)>, Option<Arc<str>>);
+    let results: Vec<(SourceId, Result<Resolved, InputError>)> = ids
+        .par_iter()
+        .map(|id| {
+            let text = match sources.text(*id) {
+                Ok(t) => t,
+                Err(e) => return (*id, Err(e)),
+            };
+            let mut spans: Vec<(usize, Option<(usize, usize)>)> = Vec::with_capacity(by_source[id].len());
+            {
+                let mut resolver: Option<Resolver<'_>> = None;
+                for &i in &by_source[id] {
+                    let span = read[i].locator.as_ref().and_then(|l| match l.offset {
+                        Some(off) => span_at(&text, off as usize, l.focus),
+                        None => resolver.get_or_insert_with(|| Resolver::new(&text)).span(l),
+                    });
+                    spans.push((i, span));
+                }
             }
-        };
-        let mut resolver = Resolver::new(&text);
-        for &i in &by_source[&id] {
-            let f = &mut findings[i];
-            let span = f.locator.as_ref().and_then(|l| resolver.span(l));
-            if let Some((off, len)) = span {
-                let (line, col) = line_col(&text, off);
-                f.line = Some(line);
-                f.column = Some(col);
-                f.span = Some((off, len));
+            let positions = line_cols(&text, &spans);
+            let out = spans
+                .iter()
+                .zip(positions)
+                .map(|((i, span), pos)| (*i, span.zip(pos).map(|((o, l), (line, col))| (o, l, line, col))))
+                .collect();
+            (*id, Ok((out, keep_texts.then(|| Arc::from(text)))))
+        })
+        .collect();
+    for (id, r) in results {
+        match r {
+            Ok((out, text)) => {
+                for (i, pos) in out {
+                    if let Some((off, len, line, col)) = pos {
+                        let f = &mut findings[i];
+                        f.line = Some(line);
+                        f.column = Some(col);
+                        f.span = Some((off, len));
+                    }
+                }
+                if let Some(t) = text {
+                    texts.insert(id, t);
+                }
             }
+            Err(e) => errors.push(e),
         }
-        texts.insert(id, text);
     }
     (texts, errors)
+}
+
+/// Lines and columns of many spans of one text in one pass (offsets sorted, newlines counted
+/// between consecutive ones), instead of counting from the start for each.
+fn line_cols(text: &str, spans: &[(usize, Option<(usize, usize)>)]) -> Vec<Option<(usize, usize)>> {
+    let mut out = vec![None; spans.len()];
+    let mut order: Vec<usize> = (0..spans.len()).filter(|k| spans[*k].1.is_some()).collect();
+    order.sort_by_key(|k| spans[*k].1.map_or(0, |s| s.0));
+    let bytes = text.as_bytes();
+    let (mut pos, mut line, mut line_start) = (0usize, 1usize, 0usize);
+    for k in order {
+        let off = spans[k].1.map_or(0, |s| s.0).min(bytes.len());
+        let seg = &bytes[pos..off];
+        line += memchr::memchr_iter(b'\n', seg).count();
+        if let Some(j) = memchr::memrchr(b'\n', seg) {
+            line_start = pos + j + 1;
+        }
+        pos = off;
+        let col = text.get(line_start..off).map_or(off - line_start, |s| s.chars().count()) + 1;
+        out[k] = Some((line, col));
+    }
+    out
+}
+
+/// The span of the value that starts at byte `off` (parsing that value only).
+fn span_at(text: &str, off: usize, focus: Option<&str>) -> Option<(usize, usize)> {
+    let rest = text.get(off..)?;
+    let mut de = serde_json::Deserializer::from_str(rest);
+    let v = <&RawValue as serde::Deserialize>::deserialize(&mut de).ok()?;
+    Some(span_of(text, v, focus))
+}
+
+/// The focus member (`"key": value`) of a value when it has one, else its first line.
+fn span_of(text: &str, v: &RawValue, focus: Option<&str>) -> (usize, usize) {
+    let base = text.as_ptr() as usize;
+    let offset = |raw: &RawValue| (raw.get().as_ptr() as usize).saturating_sub(base);
+    let start = offset(v);
+    if let Some(key) = focus {
+        if let Ok(m) = serde_json::from_str::<crate::ingest::json::Members<'_>>(v.get()) {
+            if let Some((_, fv)) = m.0.iter().find(|(k, _)| k == key) {
+                let vstart = offset(fv);
+                let quoted = format!("\"{key}\"");
+                let kstart = text[start..vstart].rfind(&quoted).map_or(vstart, |i| start + i);
+                let end = vstart + fv.get().len();
+                let line_end = text[kstart..end].find('\n').map_or(end, |i| kstart + i);
+                return (kstart, line_end - kstart);
+            }
+        }
+    }
+    let raw = v.get();
+    (start, raw.find('\n').unwrap_or(raw.len()).max(1))
 }
 
 enum Container<'a> {
@@ -67,10 +147,6 @@ pub struct Resolver<'a> {
 impl<'a> Resolver<'a> {
     pub fn new(text: &'a str) -> Self {
         Resolver { text, root: serde_json::from_str(text).ok(), cache: HashMap::new() }
-    }
-
-    fn offset(&self, raw: &RawValue) -> usize {
-        (raw.get().as_ptr() as usize).saturating_sub(self.text.as_ptr() as usize)
     }
 
     fn value_at(&mut self, path: &[Seg]) -> Option<&'a RawValue> {
@@ -117,22 +193,7 @@ impl<'a> Resolver<'a> {
     /// object holds it, else the first line of the value.
     pub fn span(&mut self, loc: &Locator) -> Option<(usize, usize)> {
         let v = self.value_at(&loc.path)?;
-        let start = self.offset(v);
-        if let Some(key) = loc.focus {
-            if let Ok(m) = serde_json::from_str::<crate::ingest::json::Members<'a>>(v.get()) {
-                if let Some((_, fv)) = m.0.iter().find(|(k, _)| k == key) {
-                    let vstart = self.offset(fv);
-                    let quoted = format!("\"{key}\"");
-                    let kstart = self.text[start..vstart].rfind(&quoted).map_or(vstart, |i| start + i);
-                    let end = vstart + fv.get().len();
-                    let line_end = self.text[kstart..end].find('\n').map_or(end, |i| kstart + i);
-                    return Some((kstart, line_end - kstart));
-                }
-            }
-        }
-        let raw = v.get();
-        let len = raw.find('\n').unwrap_or(raw.len()).max(1);
-        Some((start, len))
+        Some(span_of(self.text, v, loc.focus))
     }
 }
 
@@ -157,6 +218,7 @@ pub fn mask(text: &str, secrets: &[String]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::source::line_col;
 
     const TEXT: &str = "{\n  \"resources\": [\n    {\n      \"name\": \"a\",\n      \"instances\": [\n        {\n          \"status\": \"tainted\",\n          \"attributes\": {}\n        }\n      ]\n    }\n  ]\n}";
 
@@ -168,6 +230,17 @@ mod tests {
         let (off, len) = r.span(&loc).unwrap();
         assert_eq!(&TEXT[off..off + len], "\"status\": \"tainted\"");
         assert_eq!(line_col(TEXT, off), (7, 11));
+    }
+
+    #[test]
+    fn offsets_resolve_like_paths() {
+        let loc = Locator::new(vec![Seg::Key("resources"), Seg::Index(0), Seg::Key("instances"), Seg::Index(0)])
+            .focus("status");
+        let by_path = Resolver::new(TEXT).span(&loc).unwrap();
+        let off = TEXT.find("{\n          \"status\"").unwrap();
+        assert_eq!(span_at(TEXT, off, Some("status")), Some(by_path));
+        let spans = [(0, Some(by_path)), (1, Some((0, 1))), (2, None)];
+        assert_eq!(line_cols(TEXT, &spans), vec![Some(line_col(TEXT, by_path.0)), Some((1, 1)), None]);
     }
 
     #[test]

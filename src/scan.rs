@@ -49,6 +49,8 @@ pub struct ScanOptions {
     pub since: Option<jiff::Timestamp>,
     /// … up to this time (`--until`).
     pub until: Option<jiff::Timestamp>,
+    /// The report will not be rendered as human text: keep no input texts for snippets.
+    pub skip_texts: bool,
 }
 
 /// A finished scan: the model, the report, and the texts of inputs with findings (for snippets).
@@ -269,7 +271,7 @@ pub fn scan(opts: &ScanOptions) -> Outcome {
     let changes = change_rows(&estate, config.as_ref(), &ctx.plan_phase);
     let source_phase = std::mem::take(&mut ctx.source_phase);
     drop(ctx);
-    let (texts, resolve_errors) = locate::resolve(&mut findings, &estate.sources);
+    let (texts, resolve_errors) = locate::resolve(&mut findings, &estate.sources, !opts.skip_texts);
     errors.extend(resolve_errors);
     errors.extend(checks::audit::resolve_evidence(&mut findings, &estate.sources, &texts));
     let mut report = Report::new(command, &estate, findings, errors);

@@ -91,7 +91,14 @@ pub(crate) fn parse(ctx: &FileCtx<'_>, top: &TopLevel<'_>, filter: &dyn Attribut
                 }
             };
             let attributes = match (i.attributes, &i.attributes_flat) {
-                (Some(a), _) => select_attributes(ctx, a, filter, &r.type_)?,
+                (Some(a), _) => {
+                    let mut m = select_attributes(ctx, a, filter, &r.type_)?;
+                    // `tags_all` holds `tags` and the provider's default tags: keep one map.
+                    if m.contains_key("tags_all") {
+                        m.remove("tags");
+                    }
+                    m
+                }
                 (None, Some(flat)) => unflatten(flat, filter, &r.type_),
                 (None, None) => {
                     return Err(ctx.shape(
@@ -126,6 +133,7 @@ pub(crate) fn parse(ctx: &FileCtx<'_>, top: &TopLevel<'_>, filter: &dyn Attribut
                 None => Vec::new(),
             };
             let mut locator = res_loc.child(Seg::Key("instances")).child(Seg::Index(ii as u32));
+            locator.offset = u32::try_from(ctx.offset(iraw)).ok();
             locator.focus = Some(if i.deposed.is_some() {
                 "deposed"
             } else if status == Status::Tainted {

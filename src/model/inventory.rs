@@ -230,7 +230,8 @@ pub struct Coverage {
 pub struct Inventory {
     pub resources: Vec<CloudResource>,
     pub coverage: Vec<Coverage>,
-    index: FxHashMap<(Arc<str>, Key), usize>,
+    /// By cloud type, then key: looked up with borrowed keys, never a clone per lookup.
+    index: FxHashMap<Arc<str>, FxHashMap<Key, usize>>,
     /// ARNs are unique across types: found even when the type is unknown to the catalog.
     arns: FxHashMap<String, usize>,
 }
@@ -239,7 +240,7 @@ impl Inventory {
     /// Adds a record, merging it into the resource it shares a key with.
     pub fn add(&mut self, r: CloudResource) {
         let found = r.keys.iter().find_map(|k| {
-            let hit = self.index.get(&(r.cloud_type.clone(), k.clone())).copied().or_else(|| match k.kind {
+            let hit = self.index.get(&*r.cloud_type).and_then(|m| m.get(k)).copied().or_else(|| match k.kind {
                 KeyKind::Arn => self.arns.get(&k.value).copied(),
                 _ => None,
             })?;
@@ -258,11 +259,17 @@ impl Inventory {
                 self.resources.len() - 1
             }
         };
-        let t = self.resources[idx].cloud_type.clone();
-        for k in &self.resources[idx].keys {
-            self.index.entry((t.clone(), k.clone())).or_insert(idx);
-            if k.kind == KeyKind::Arn {
-                self.arns.entry(k.value.clone()).or_insert(idx);
+        let r = &self.resources[idx];
+        let by_key = match self.index.get_mut(&*r.cloud_type) {
+            Some(m) => m,
+            None => self.index.entry(r.cloud_type.clone()).or_default(),
+        };
+        for k in &r.keys {
+            if !by_key.contains_key(k) {
+                by_key.insert(k.clone(), idx);
+            }
+            if k.kind == KeyKind::Arn && !self.arns.contains_key(&k.value) {
+                self.arns.insert(k.value.clone(), idx);
             }
         }
     }
@@ -274,7 +281,7 @@ impl Inventory {
 
     /// The resource of `cloud_type` with this key.
     pub fn find(&self, cloud_type: &Arc<str>, key: &Key) -> Option<usize> {
-        self.index.get(&(cloud_type.clone(), key.clone())).copied()
+        self.index.get(&**cloud_type).and_then(|m| m.get(key)).copied()
     }
 
     pub fn is_empty(&self) -> bool {

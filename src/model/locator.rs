@@ -16,17 +16,20 @@ pub enum Seg {
 pub struct Locator {
     pub path: Vec<Seg>,
     pub focus: Option<&'static str>,
+    /// Byte offset of the value in its source's text, when the parser knew it: locating it
+    /// then needs no parse of the file.
+    pub offset: Option<u32>,
 }
 
 impl Locator {
     pub fn new(path: Vec<Seg>) -> Self {
-        Locator { path, focus: None }
+        Locator { path, focus: None, offset: None }
     }
 
     pub fn child(&self, seg: Seg) -> Self {
         let mut path = self.path.clone();
         path.push(seg);
-        Locator { path, focus: None }
+        Locator { path, focus: None, offset: None }
     }
 
     pub fn focus(mut self, key: &'static str) -> Self {

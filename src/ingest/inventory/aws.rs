@@ -55,6 +55,17 @@ fn str_of<'v>(o: &'v Value, k: &str) -> Option<&'v str> {
 fn records(ctx: &Ctx<'_, '_>, top: &TopLevel<'_>, key: &'static str) -> Result<Vec<Value>, InputError> {
     match top.get(key) {
         Some(raw) => {
+            // Keep each record's offset so findings are located without parsing the file again.
+            if let Ok(Some(items)) = serde_json::from_str::<Option<Vec<&serde_json::value::RawValue>>>(raw.get()) {
+                let mut offsets = ctx.offsets.borrow_mut();
+                offsets.clear();
+                let mut out = Vec::with_capacity(items.len());
+                for item in items {
+                    offsets.push(u32::try_from(ctx.file.offset(item)).unwrap_or(u32::MAX));
+                    out.push(ctx.file.parse_owned::<Value>(item)?);
+                }
+                return Ok(out);
+            }
             let v: Value = ctx.file.parse_owned(raw)?;
             match v {
                 Value::Array(a) => Ok(a),
@@ -106,7 +117,10 @@ fn build(
     r
 }
 
-fn finish(mut r: CloudResource, ctx: &Ctx<'_, '_>, format: &'static str, loc: Locator) -> CloudResource {
+fn finish(mut r: CloudResource, ctx: &Ctx<'_, '_>, format: &'static str, mut loc: Locator) -> CloudResource {
+    if let [Seg::Key(_), Seg::Index(i)] = loc.path[..] {
+        loc.offset = ctx.offsets.borrow().get(i as usize).copied().filter(|o| *o != u32::MAX);
+    }
     // Global types (IAM, S3 names) have no region, whatever region the export was made from.
     let regional = ctx.catalog.for_cloud_type(&r.cloud_type).first().is_none_or(|e| e.regional);
     if r.region.is_none() && regional {
