@@ -254,6 +254,8 @@ pub struct OutputArgs {
     /// Write the report to FILE instead of standard output
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub schedule: crate::commands::report::ScheduleArgs,
 }
 
 #[derive(Debug, Args)]
@@ -303,8 +305,8 @@ fn run_scan(args: ScanArgs) -> i32 {
         // Only the human renderer quotes the inputs; other formats need positions, not texts.
         skip_texts: args.output.format != Format::Human,
     };
-    let outcome = scan(&opts);
-    let code = emit(&args.output, &outcome);
+    let mut outcome = scan(&opts);
+    let code = emit(&args.output, &mut outcome);
     // The process ends now: the OS takes the model back at once, where dropping it costs
     // seconds of free() on a large estate.
     std::mem::forget(outcome);
@@ -330,7 +332,7 @@ fn run_clean_account(args: CleanAccountArgs) -> i32 {
         mode,
         ..ScanOptions::default()
     };
-    emit(&args.output, &scan(&opts))
+    emit(&args.output, &mut scan(&opts))
 }
 
 fn run_review_plan(args: ReviewPlanArgs) -> i32 {
@@ -343,7 +345,7 @@ fn run_review_plan(args: ReviewPlanArgs) -> i32 {
         mode,
         ..ScanOptions::default()
     };
-    emit(&args.output, &scan(&opts))
+    emit(&args.output, &mut scan(&opts))
 }
 
 fn run_verify(args: VerifyArgs) -> i32 {
@@ -355,7 +357,7 @@ fn run_verify(args: VerifyArgs) -> i32 {
         mode: Mode::Verify,
         ..ScanOptions::default()
     };
-    emit(&args.output, &scan(&opts))
+    emit(&args.output, &mut scan(&opts))
 }
 
 fn run_lock(args: &LockArgs) -> i32 {
@@ -410,7 +412,8 @@ fn terminal_width() -> Option<usize> {
 }
 
 /// Renders the outcome to stdout or `--output`, and returns the exit status.
-fn emit(out: &OutputArgs, outcome: &crate::scan::Outcome) -> i32 {
+fn emit(out: &OutputArgs, outcome: &mut crate::scan::Outcome) -> i32 {
+    crate::commands::report::prepare(&out.schedule, outcome);
     let to_terminal = out.output.is_none() && std::io::stdout().is_terminal();
     let text = match out.format {
         Format::Json => report::json::render(&outcome.report),
@@ -432,7 +435,7 @@ fn emit(out: &OutputArgs, outcome: &crate::scan::Outcome) -> i32 {
         }
         None => write_stdout(&text),
     }
-    code
+    crate::commands::report::follow_up(&out.schedule, &outcome.report, code)
 }
 
 fn write_stdout(text: &str) {

@@ -154,6 +154,9 @@ codes! {
     /// A phase without the artifacts its status requires.
     MISSING_ARTIFACT = "DL0015", "missing-artifact", Error, MissingGovernanceArtifacts, true,
         "a phase in progress or locked lacks its state, its lineage and serial, its verification commit, or there is no configuration at all";
+    /// A file given as a driftlock report (baseline, history, merge) that is not one.
+    NOT_A_REPORT = "DL0016", "not-a-report", Error, MissingGovernanceArtifacts, true,
+        "a file given as a driftlock report (a baseline, a history entry, a report to merge) is not a driftlock/report/v1 JSON report";
 
     /// A tainted instance.
     TAINTED = "DL0101", "tainted", Error, PartialExecutionState, false,

@@ -37,6 +37,17 @@ pub struct Finding {
     /// The audit record behind the finding (who, when, with what), when audit logs were read.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub evidence: Option<Evidence>,
+    /// `new` or `unchanged` against the baseline report, when one was given (`--baseline`,
+    /// `--history`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<crate::report::baseline::Status>,
+    /// The configured phase whose state the finding points into, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phase: Option<String>,
+    /// The account (AWS account, GCP project, Azure subscription, or its name from the account
+    /// map), in organisation reports (`report merge`, `--account-map`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
     /// Where in the input; resolved to `line`/`column` after the checks ran.
     #[serde(skip)]
     pub source: Option<SourceId>,
@@ -69,6 +80,9 @@ impl Finding {
             fingerprint: String::new(),
             diff: None,
             evidence: None,
+            status: None,
+            phase: None,
+            account: None,
             source: None,
             locator: None,
             span: None,

@@ -2,3 +2,4 @@
 //! and returns the exit status.
 
 pub mod catalog;
+pub mod report;

@@ -50,7 +50,8 @@ impl std::error::Error for FindingDiagnostic<'_> {}
 
 impl Diagnostic for FindingDiagnostic<'_> {
     fn code<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
-        Some(Box::new(format!("{} {}", self.finding.code, self.finding.kind)))
+        let status = self.finding.status.map(|s| format!(" ({})", s.as_str())).unwrap_or_default();
+        Some(Box::new(format!("{} {}{status}", self.finding.code, self.finding.kind)))
     }
     fn severity(&self) -> Option<miette::Severity> {
         Some(match self.finding.severity {
@@ -168,6 +169,13 @@ pub fn summary_line(report: &Report) -> String {
     if !s.by_kind.is_empty() {
         let kinds: Vec<String> = s.by_kind.iter().map(|(k, n)| format!("{k} {n}")).collect();
         let _ = write!(line, " ({})", kinds.join(", "));
+    }
+    if let Some(b) = &s.baseline {
+        let _ = write!(
+            line,
+            "\nsince the baseline {}: {} new, {} unchanged, {} resolved",
+            b.file, b.new, b.unchanged, b.resolved
+        );
     }
     for n in &report.notes {
         let _ = write!(line, "\nnote: {n}");

@@ -1,6 +1,7 @@
 //! The report: findings and input errors of one run, the gate, and a summary. Renderers turn
 //! it into text; none of them decides anything.
 
+pub mod baseline;
 pub mod github;
 pub mod human;
 pub mod json;
@@ -69,6 +70,12 @@ pub struct Summary {
     /// What the audit logs showed, when any was read.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub audit: Option<AuditSummary>,
+    /// The comparison with the baseline report, when one was given (`--baseline`, `--history`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<baseline::BaselineSummary>,
+    /// Findings by account, in organisation reports (`report merge`, `--account-map`).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub by_account: BTreeMap<String, usize>,
 }
 
 /// Counts of the audit logs read (`--audit-log`).
@@ -143,6 +150,9 @@ pub struct Report {
     /// Things worth telling that are neither findings nor errors (a truncated export…).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// Findings of the baseline report that this run no longer has, when a baseline was given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resolved: Option<Vec<baseline::PastFinding>>,
     #[serde(skip)]
     pub input_errors: Vec<InputError>,
 }
@@ -189,6 +199,7 @@ impl Report {
             errors,
             summary,
             notes: estate.notes.clone(),
+            resolved: None,
             input_errors,
         }
     }

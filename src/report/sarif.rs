@@ -49,6 +49,13 @@ pub fn render(report: &Report) -> String {
                 "partialFingerprints": { "driftlock/v1": f.fingerprint },
                 "properties": { "kind": f.kind, "condition": f.condition.as_str(), "help": f.help }
             });
+            if let Some(status) = f.status {
+                // SARIF's own baseline vocabulary: `new` | `unchanged` (| `updated` | `absent`).
+                r["baselineState"] = json!(status.as_str());
+            }
+            if let Some(account) = &f.account {
+                r["properties"]["account"] = json!(account);
+            }
             if let Some(file) = &f.file {
                 let mut region = serde_json::Map::new();
                 if let Some(l) = f.line {
