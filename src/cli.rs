@@ -435,7 +435,7 @@ fn emit(out: &OutputArgs, outcome: &mut crate::scan::Outcome) -> i32 {
         }
         None => write_stdout(&text),
     }
-    crate::commands::report::follow_up(&out.schedule, &outcome.report, code)
+    crate::commands::report::follow_up(&out.schedule, &outcome.report, out.output.as_deref(), code)
 }
 
 fn write_stdout(text: &str) {

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use crate::report::baseline::{self, History};
+use crate::report::notify::{self, NotifyFormat};
 use crate::report::{Report, exit};
 
 /// Flags of every command that produces a report (flattened into its output options).
@@ -21,6 +22,23 @@ pub struct ScheduleArgs {
     /// compare with the latest one
     #[arg(long, value_name = "DIR", help_heading = "Scheduled runs")]
     pub history: Option<PathBuf>,
+    /// Post a short summary (gate, counts by kind, new findings first, where the report is) to
+    /// this webhook (repeatable); `?format=slack|teams|json` on the URL picks its format
+    #[arg(long = "notify", value_name = "URL", help_heading = "Scheduled runs")]
+    pub notify: Vec<String>,
+    /// The notification's format, for URLs that do not say (default: by host, else json)
+    #[arg(long, value_enum, value_name = "FORMAT", help_heading = "Scheduled runs")]
+    pub notify_format: Option<NotifyFormat>,
+    /// Seconds one notification attempt may take
+    #[arg(long, value_name = "SECS", default_value_t = 10.0, help_heading = "Scheduled runs")]
+    pub notify_timeout: f64,
+    /// Attempts after the first, with exponential backoff (0.5 s, 1 s, 2 s, …)
+    #[arg(long, value_name = "N", default_value_t = 3, help_heading = "Scheduled runs")]
+    pub notify_retries: u32,
+    /// Where people find the full report (a CI artifact or bucket URL), named in notifications
+    /// (default: --output, else the report kept in --history)
+    #[arg(long, value_name = "URL", help_heading = "Scheduled runs")]
+    pub report_url: Option<String>,
 }
 
 /// Before rendering: the baseline comparison. A baseline that cannot be used is an input error
@@ -57,15 +75,18 @@ pub fn compare_with_baseline(args: &ScheduleArgs, report: &mut Report) {
     }
 }
 
-/// After the report was written: store it in the history. Returns the exit status, which
-/// becomes 2 when the report cannot be kept.
-pub fn follow_up(args: &ScheduleArgs, report: &Report, code: i32) -> i32 {
+/// After the report was written: keep it in the history, then notify. Returns the exit
+/// status, which becomes 2 when the report cannot be kept or a notification cannot be
+/// delivered.
+pub fn follow_up(args: &ScheduleArgs, report: &Report, output: Option<&std::path::Path>, code: i32) -> i32 {
     let mut code = code;
+    let mut kept = None;
     if let Some(dir) = &args.history {
         let json = crate::report::json::render(report);
         match History::new(dir).store(&json) {
             Ok(path) => {
                 let _ = writeln!(std::io::stderr(), "driftlock: report kept in {}", crate::source::display_path(&path));
+                kept = Some(path);
             }
             Err(e) => {
                 let _ = writeln!(
@@ -77,5 +98,55 @@ pub fn follow_up(args: &ScheduleArgs, report: &Report, code: i32) -> i32 {
             }
         }
     }
+    let location = args
+        .report_url
+        .clone()
+        .or_else(|| output.map(crate::source::display_path))
+        .or_else(|| kept.as_deref().map(crate::source::display_path));
+    if !notify_all(args, report, location.as_deref()) {
+        code = exit::NOT_AUDITED;
+    }
     code
+}
+
+/// Posts the summary to every `--notify` URL; false when one could not be delivered.
+pub fn notify_all(args: &ScheduleArgs, report: &Report, location: Option<&str>) -> bool {
+    let delivery = notify::Delivery {
+        timeout: std::time::Duration::from_secs_f64(args.notify_timeout.clamp(0.1, 600.0)),
+        retries: args.notify_retries,
+        backoff: std::time::Duration::from_millis(500),
+    };
+    let mut ok = true;
+    for url in &args.notify {
+        let target = match notify::target(url, args.notify_format) {
+            Ok(t) => t,
+            Err(why) => {
+                let _ = writeln!(std::io::stderr(), "driftlock: cannot notify: {why}");
+                ok = false;
+                continue;
+            }
+        };
+        let body = notify::body(target.format, report, location);
+        match notify::deliver(&target, &body, delivery) {
+            Ok(attempts) => {
+                let again = if attempts > 1 { format!(" (after {attempts} attempts)") } else { String::new() };
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "driftlock: notified {} ({}){again}",
+                    target.display(),
+                    target.format.as_str()
+                );
+            }
+            Err(why) => {
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "driftlock: could not notify {} ({}): {why}",
+                    target.display(),
+                    target.format.as_str()
+                );
+                ok = false;
+            }
+        }
+    }
+    ok
 }
