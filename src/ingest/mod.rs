@@ -292,7 +292,7 @@ pub fn parse_text(id: SourceId, name: &str, text: &str, catalog: &Catalog) -> Re
         return Err(InputError::new(&code::EMPTY_INPUT, name, format!("{name} is empty"))
             .with_help("an empty file is what a failed `terraform state pull > file` leaves; produce it again and check the command succeeded"));
     }
-    let top: TopLevel<'_> = match serde_json::from_str(text) {
+    let top: TopLevel<'_> = match json::read_top(&ctx, filter) {
         Ok(t) => t,
         Err(e) => {
             if let Some(parsed) = parse_inventory_text(&ctx, &e, catalog) {

@@ -3,10 +3,11 @@
 use std::borrow::Cow;
 
 use serde::Deserialize;
+use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
-use super::json::{AttributeFilter, FileCtx, TopLevel, collect_leaves, select_attributes};
+use super::json::{AttributeFilter, FileCtx, ObjectAt, SelectSeed, TopLevel, collect_leaves, select_attributes};
 use crate::code;
 use crate::error::InputError;
 use crate::model::PathStep;
@@ -57,7 +58,15 @@ pub(crate) fn parse(ctx: &FileCtx<'_>, top: &TopLevel<'_>, filter: &dyn Attribut
     let serial: u64 = ctx.parse(top.require(ctx, "serial", "a state")?)?;
     let lineage: String = ctx.parse_owned(top.require(ctx, "lineage", "a state")?)?;
     let terraform_version: Option<String> = top.get("terraform_version").map(|r| ctx.parse_owned(r)).transpose()?;
-    let resources: Vec<&RawValue> = top.get("resources").map(|r| ctx.parse(r)).transpose()?.unwrap_or_default();
+    // Streamed while the top level was read (the usual case), or read now.
+    let streamed = match top.take_streamed("resources") {
+        Some(super::json::Streamed::State(s)) => Some(s),
+        _ => None,
+    };
+    let resources: Vec<&RawValue> = match streamed {
+        Some(_) => Vec::new(),
+        None => top.get("resources").map(|r| ctx.parse(r)).transpose()?.unwrap_or_default(),
+    };
     let mut secrets = Vec::new();
     if let Some(raw) = top.get("outputs") {
         let outputs: Map<String, Value> = ctx.parse_owned(raw)?;
@@ -70,6 +79,10 @@ pub(crate) fn parse(ctx: &FileCtx<'_>, top: &TopLevel<'_>, filter: &dyn Attribut
         }
     }
     let mut instances = Vec::new();
+    if let Some(s) = streamed {
+        instances = s.instances;
+        secrets.extend(s.secrets);
+    }
     for (ri, rraw) in resources.into_iter().enumerate() {
         let r: RawResource<'_> = ctx.parse(rraw)?;
         let module = r.module.as_deref().unwrap_or("").to_owned();
@@ -91,14 +104,7 @@ pub(crate) fn parse(ctx: &FileCtx<'_>, top: &TopLevel<'_>, filter: &dyn Attribut
                 }
             };
             let attributes = match (i.attributes, &i.attributes_flat) {
-                (Some(a), _) => {
-                    let mut m = select_attributes(ctx, a, filter, &r.type_)?;
-                    // `tags_all` holds `tags` and the provider's default tags: keep one map.
-                    if m.contains_key("tags_all") {
-                        m.remove("tags");
-                    }
-                    m
-                }
+                (Some(a), _) => one_tag_map(select_attributes(ctx, a, filter, &r.type_)?),
                 (None, Some(flat)) => unflatten(flat, filter, &r.type_),
                 (None, None) => {
                     return Err(ctx.shape(
@@ -134,13 +140,7 @@ pub(crate) fn parse(ctx: &FileCtx<'_>, top: &TopLevel<'_>, filter: &dyn Attribut
             };
             let mut locator = res_loc.child(Seg::Key("instances")).child(Seg::Index(ii as u32));
             locator.offset = u32::try_from(ctx.offset(iraw)).ok();
-            locator.focus = Some(if i.deposed.is_some() {
-                "deposed"
-            } else if status == Status::Tainted {
-                "status"
-            } else {
-                "schema_version"
-            });
+            locator.focus = Some(focus(i.deposed.is_some(), status));
             instances.push(Instance {
                 address: Address {
                     module: module.clone(),
@@ -171,6 +171,324 @@ pub(crate) fn parse(ctx: &FileCtx<'_>, top: &TopLevel<'_>, filter: &dyn Attribut
         instances,
         secrets,
     })
+}
+
+/// `tags_all` holds `tags` and the provider's default tags: keep one map.
+fn one_tag_map(mut m: Map<String, Value>) -> Map<String, Value> {
+    if m.contains_key("tags_all") {
+        m.remove("tags");
+    }
+    m
+}
+
+/// The member an instance's findings point at.
+fn focus(deposed: bool, status: Status) -> &'static str {
+    if deposed {
+        "deposed"
+    } else if status == Status::Tainted {
+        "status"
+    } else {
+        "schema_version"
+    }
+}
+
+/// What [`ResourcesSeed`] read of a state's `resources`.
+pub(crate) struct Streamed {
+    instances: Vec<Instance>,
+    secrets: Vec<String>,
+}
+
+/// Reads a state's `resources` as it streams by, instance by instance: one pass over the
+/// text, attributes selected as they are read. Whatever it does not expect (a member out of
+/// terraform's order, an unknown status, a wrong type) is an error, and the file is then read
+/// plainly by [`parse`], whose diagnostics are the ones given.
+pub(crate) struct ResourcesSeed<'c, 'a> {
+    pub(crate) ctx: &'c FileCtx<'a>,
+    pub(crate) filter: &'c dyn AttributeFilter,
+}
+
+impl<'a> DeserializeSeed<'a> for ResourcesSeed<'_, 'a> {
+    type Value = Streamed;
+    fn deserialize<D: serde::Deserializer<'a>>(self, d: D) -> Result<Streamed, D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'a> Visitor<'a> for ResourcesSeed<'_, 'a> {
+    type Value = Streamed;
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an array of resources")
+    }
+    fn visit_seq<A: SeqAccess<'a>>(self, mut s: A) -> Result<Streamed, A::Error> {
+        let mut out = Streamed { instances: Vec::new(), secrets: Vec::new() };
+        let mut ri = 0u32;
+        while s.next_element_seed(ResourceSeed { ctx: self.ctx, filter: self.filter, ri, out: &mut out })?.is_some() {
+            ri += 1;
+        }
+        Ok(out)
+    }
+}
+
+struct ResourceSeed<'c, 'a> {
+    ctx: &'c FileCtx<'a>,
+    filter: &'c dyn AttributeFilter,
+    ri: u32,
+    out: &'c mut Streamed,
+}
+
+/// A string member, borrowed from the text when it has no escapes.
+struct Text<'a>(Cow<'a, str>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = Text<'a>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Borrowed(s)))
+            }
+            fn visit_str<E>(self, s: &str) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Owned(s.to_owned())))
+            }
+        }
+        d.deserialize_str(V(std::marker::PhantomData))
+    }
+}
+
+/// The members of a resource that its instances need, all read before `instances`.
+struct Head {
+    module: String,
+    mode: Mode,
+    type_: String,
+    name: String,
+    provider: String,
+}
+
+fn duplicate<E: serde::de::Error>(k: &str) -> E {
+    E::custom(format_args!("duplicate member `{k}`"))
+}
+
+impl<'a> DeserializeSeed<'a> for ResourceSeed<'_, 'a> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'a>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'a> Visitor<'a> for ResourceSeed<'_, 'a> {
+    type Value = ();
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a resource")
+    }
+    fn visit_map<A: MapAccess<'a>>(self, mut m: A) -> Result<(), A::Error> {
+        let (mut module, mut mode, mut type_, mut name, mut provider) = (None, None, None, None, None);
+        let mut seen_instances = false;
+        while let Some(k) = m.next_key::<Text<'a>>()? {
+            match k.0.as_ref() {
+                "module" if module.is_none() => module = Some(m.next_value::<Option<Text<'a>>>()?),
+                "mode" if mode.is_none() => mode = Some(m.next_value::<Mode>()?),
+                "type" if type_.is_none() => type_ = Some(m.next_value::<Text<'a>>()?),
+                "name" if name.is_none() => name = Some(m.next_value::<Text<'a>>()?),
+                "provider" if provider.is_none() => provider = Some(m.next_value::<Text<'a>>()?),
+                "instances" if !seen_instances => {
+                    seen_instances = true;
+                    let (Some(mode), Some(type_), Some(name), Some(provider)) = (mode, &type_, &name, &provider) else {
+                        return Err(serde::de::Error::custom("`instances` before the resource's identity"));
+                    };
+                    let head = Head {
+                        module: module
+                            .as_ref()
+                            .and_then(|m| m.as_ref().map(|t| t.0.clone().into_owned()))
+                            .unwrap_or_default(),
+                        mode,
+                        type_: type_.0.clone().into_owned(),
+                        name: name.0.clone().into_owned(),
+                        provider: provider.0.clone().into_owned(),
+                    };
+                    m.next_value_seed(InstancesSeed {
+                        ctx: self.ctx,
+                        filter: self.filter,
+                        ri: self.ri,
+                        head: &head,
+                        out: &mut *self.out,
+                    })?;
+                }
+                "module" | "mode" | "type" | "name" | "provider" | "instances" => return Err(duplicate(&k.0)),
+                _ => {
+                    m.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        if mode.is_none() || type_.is_none() || name.is_none() || provider.is_none() {
+            return Err(serde::de::Error::custom("a resource without mode, type, name or provider"));
+        }
+        Ok(())
+    }
+}
+
+struct InstancesSeed<'c, 'a> {
+    ctx: &'c FileCtx<'a>,
+    filter: &'c dyn AttributeFilter,
+    ri: u32,
+    head: &'c Head,
+    out: &'c mut Streamed,
+}
+
+impl<'a> DeserializeSeed<'a> for InstancesSeed<'_, 'a> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'a>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'a> Visitor<'a> for InstancesSeed<'_, 'a> {
+    type Value = ();
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an array of instances")
+    }
+    fn visit_seq<A: SeqAccess<'a>>(self, mut s: A) -> Result<(), A::Error> {
+        let mut ii = 0u32;
+        loop {
+            let seed = InstanceSeed { ctx: self.ctx, filter: self.filter, head: self.head };
+            let Some((mut instance, secrets)) = s.next_element_seed(seed)? else { break };
+            if instance.locator.offset.is_none() {
+                instance.locator.path =
+                    vec![Seg::Key("resources"), Seg::Index(self.ri), Seg::Key("instances"), Seg::Index(ii)];
+            }
+            self.out.instances.push(instance);
+            self.out.secrets.extend(secrets);
+            ii += 1;
+        }
+        Ok(())
+    }
+}
+
+struct InstanceSeed<'c, 'a> {
+    ctx: &'c FileCtx<'a>,
+    filter: &'c dyn AttributeFilter,
+    head: &'c Head,
+}
+
+impl<'a> DeserializeSeed<'a> for InstanceSeed<'_, 'a> {
+    type Value = (Instance, Vec<String>);
+    fn deserialize<D: serde::Deserializer<'a>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'a> Visitor<'a> for InstanceSeed<'_, 'a> {
+    type Value = (Instance, Vec<String>);
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an instance")
+    }
+    fn visit_map<A: MapAccess<'a>>(self, mut m: A) -> Result<Self::Value, A::Error> {
+        use serde::de::Error;
+        let text = self.ctx.text;
+        let mut index_key: Option<Option<IndexKey>> = None;
+        let mut status: Option<Option<Text<'a>>> = None;
+        let mut deposed: Option<Option<String>> = None;
+        let mut schema_version: Option<Option<u64>> = None;
+        let mut attributes: Option<Option<(Map<String, Value>, ObjectAt)>> = None;
+        let mut flat: Option<Option<Map<String, Value>>> = None;
+        let mut sensitive: Option<Option<&'a RawValue>> = None;
+        let mut start = None;
+        while let Some(k) = m.next_key::<Text<'a>>()? {
+            if start.is_none() {
+                start = Some(match &k.0 {
+                    Cow::Borrowed(b) => super::json::object_start(text, b),
+                    Cow::Owned(_) => None,
+                });
+            }
+            match k.0.as_ref() {
+                "index_key" if index_key.is_none() => index_key = Some(m.next_value()?),
+                "status" if status.is_none() => status = Some(m.next_value()?),
+                "deposed" if deposed.is_none() => deposed = Some(m.next_value()?),
+                "schema_version" if schema_version.is_none() => schema_version = Some(m.next_value()?),
+                "attributes" if attributes.is_none() => {
+                    let seed = SelectSeed { filter: self.filter, resource_type: &self.head.type_, text };
+                    attributes = Some(m.next_value_seed(seed)?);
+                }
+                "attributes_flat" if flat.is_none() => flat = Some(m.next_value()?),
+                "sensitive_attributes" if sensitive.is_none() => sensitive = Some(m.next_value()?),
+                "index_key"
+                | "status"
+                | "deposed"
+                | "schema_version"
+                | "attributes"
+                | "attributes_flat"
+                | "sensitive_attributes" => return Err(duplicate(&k.0)),
+                _ => {
+                    m.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        let status = match status.flatten().as_ref().map(|s| s.0.as_ref()) {
+            None | Some("") => Status::Ready,
+            Some("tainted") => Status::Tainted,
+            Some(_) => return Err(A::Error::custom("unknown status")),
+        };
+        let (attributes, attributes_at) = match (attributes.flatten(), flat.flatten()) {
+            (Some((a, at)), _) => (Some(one_tag_map(a)), Some(at)),
+            (None, Some(flat)) => (Some(unflatten(&flat, self.filter, &self.head.type_)), None),
+            (None, None) => (None, None),
+        };
+        let Some(attributes) = attributes else { return Err(A::Error::custom("no attributes")) };
+        let mut secrets = Vec::new();
+        let sensitive_paths = match sensitive.flatten() {
+            Some(raw) => {
+                let v: Value = serde_json::from_str(raw.get()).map_err(A::Error::custom)?;
+                let (paths, whole_object) = sensitive_paths(&v);
+                if !paths.is_empty() || whole_object {
+                    if let Some(at) = attributes_at {
+                        // The whole attributes object, read again (sensitive instances only).
+                        let full: Value = match at {
+                            ObjectAt::Offset(o) => {
+                                let mut de = serde_json::Deserializer::from_str(&text[o..]);
+                                Value::deserialize(&mut de).map_err(A::Error::custom)?
+                            }
+                            ObjectAt::Empty => Value::Object(Map::new()),
+                            ObjectAt::Unknown => return Err(A::Error::custom("attributes not located")),
+                        };
+                        if whole_object {
+                            collect_leaves(&full, &mut secrets);
+                        } else {
+                            for p in &paths {
+                                if let Some(v) = walk(&full, p) {
+                                    collect_leaves(v, &mut secrets);
+                                }
+                            }
+                        }
+                    }
+                }
+                paths
+            }
+            None => Vec::new(),
+        };
+        let deposed = deposed.flatten();
+        let mut locator = Locator::new(Vec::new()).focus(focus(deposed.is_some(), status));
+        locator.offset = start.flatten().and_then(|o| u32::try_from(o).ok());
+        let h = self.head;
+        let instance = Instance {
+            address: Address {
+                module: h.module.clone(),
+                mode: h.mode,
+                type_: h.type_.clone(),
+                name: h.name.clone(),
+                index: index_key.flatten(),
+            },
+            provider: h.provider.clone(),
+            status,
+            deposed,
+            schema_version: schema_version.flatten(),
+            attributes,
+            sensitive_paths,
+            locator,
+        };
+        Ok((instance, secrets))
+    }
 }
 
 /// Paths of `sensitive_attributes` (steps `{"type":"get_attr","value":"x"}` and

@@ -1,16 +1,25 @@
 //! AWS exports: the Resource Groups Tagging API, AWS Config (API and delivered-file forms,
 //! select, list-discovered), Resource Explorer, and the plain `aws` CLI listings a
 //! clean-account check needs (EC2 describe-*, IAM list-*, S3 list-buckets, KMS, Logs, SSM).
+//!
+//! The listings' records are read into typed, borrowed structs (members they do not name are
+//! skipped without being built), usually as the top level of the file streams by
+//! ([`crate::ingest::json::read_top`]). Their fields read every JSON value the way a
+//! `serde_json::Value` tree would ([`Field`], [`Obj`], [`List`]), so odd records give what
+//! they always gave; a record the typed reader cannot take (a member named twice) is read
+//! through a tree, whose last-member-wins reading the typed structs then follow.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use serde::Deserialize;
+use serde::de::{DeserializeSeed, MapAccess, Visitor};
 use serde_json::{Map, Value};
 
 use super::{Ctx, DocFormat, Part, at, aws_tags, from_arn};
 use crate::catalog::normalize::{NormalizeCtx, json_doc, sg_rules};
 use crate::error::InputError;
-use crate::ingest::json::TopLevel;
+use crate::ingest::json::{Count, Field, List, Located, Obj, Streamed, TopLevel, null_is, skip_other_values};
 use crate::model::{Cloud, CloudResource, KeyKind, Locator, Scope, Seg};
 
 /// The EC2 listings.
@@ -51,24 +60,459 @@ fn str_of<'v>(o: &'v Value, k: &str) -> Option<&'v str> {
     o.get(k).and_then(Value::as_str).filter(|s| !s.is_empty())
 }
 
-/// The records of a top-level array member, with their index.
-fn records(ctx: &Ctx<'_, '_>, top: &TopLevel<'_>, key: &'static str) -> Result<Vec<Value>, InputError> {
+/// Tags as [`aws_tags`] reads them from a record's member: `Missing` when the record has no
+/// such member, else what `aws_tags(Some(member))` gives.
+#[derive(Debug, Default)]
+pub(crate) enum Tags {
+    #[default]
+    Missing,
+    Read(Option<BTreeMap<String, String>>),
+}
+
+impl Tags {
+    /// `aws_tags(rec.get(..))`.
+    fn get(self) -> Option<BTreeMap<String, String>> {
+        match self {
+            Tags::Missing => None,
+            Tags::Read(t) => t,
+        }
+    }
+}
+
+fn without_system_tags(mut out: BTreeMap<String, String>) -> Tags {
+    out.retain(|k, _| !k.starts_with("aws:"));
+    Tags::Read(Some(out))
+}
+
+impl<'de> Deserialize<'de> for Tags {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Tags;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("tags")
+            }
+            skip_other_values!(Tags::Read(None));
+            null_is!(Tags::Read(Some(BTreeMap::new())));
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut s: A) -> Result<Self::Value, A::Error> {
+                let mut out = BTreeMap::new();
+                while let Some(item) = s.next_element::<TagItem<'de>>()? {
+                    if let Some((k, v)) = item.pair() {
+                        out.insert(k, v);
+                    }
+                }
+                Ok(without_system_tags(out))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Self::Value, A::Error> {
+                let mut out = BTreeMap::new();
+                while let Some((k, v)) = m.next_entry::<String, Field<'de>>()? {
+                    if let Some(v) = v.text() {
+                        out.insert(k, v);
+                    }
+                }
+                Ok(without_system_tags(out))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// One `{"Key": k, "Value": v}` (or lower-case) element of a tag list.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct TagFields<'a> {
+    #[serde(rename = "Key", borrow)]
+    key_upper: Field<'a>,
+    #[serde(rename = "key", borrow)]
+    key_lower: Field<'a>,
+    #[serde(rename = "Value", borrow)]
+    value_upper: Field<'a>,
+    #[serde(rename = "value", borrow)]
+    value_lower: Field<'a>,
+}
+
+#[derive(Debug, Default)]
+struct TagItem<'a>(TagFields<'a>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for TagItem<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Obj::<TagFields<'a>>::deserialize(d).map(|o| TagItem(o.0))
+    }
+}
+
+impl TagItem<'_> {
+    fn pair(&self) -> Option<(String, String)> {
+        let t = &self.0;
+        let k = if t.key_upper.present() { t.key_upper.as_str() } else { t.key_lower.as_str() }?;
+        let v = if t.value_upper.present() { t.value_upper.text() } else { t.value_lower.text() }?;
+        Some((k.to_owned(), v))
+    }
+}
+
+/// `resourcegroupstaggingapi get-resources`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "PascalCase")]
+pub(crate) struct TagRecord<'a> {
+    #[serde(rename = "ResourceARN", borrow)]
+    resource_arn: Field<'a>,
+    tags: Tags,
+}
+
+/// Every EC2 listing but instances: one struct names the members of all of them.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "PascalCase")]
+pub(crate) struct Ec2Record<'a> {
+    #[serde(borrow)]
+    vpc_id: Field<'a>,
+    #[serde(borrow)]
+    subnet_id: Field<'a>,
+    #[serde(borrow)]
+    group_id: Field<'a>,
+    #[serde(borrow)]
+    internet_gateway_id: Field<'a>,
+    #[serde(borrow)]
+    route_table_id: Field<'a>,
+    #[serde(borrow)]
+    network_acl_id: Field<'a>,
+    #[serde(borrow)]
+    dhcp_options_id: Field<'a>,
+    #[serde(borrow)]
+    owner_id: Field<'a>,
+    #[serde(borrow)]
+    subnet_arn: Field<'a>,
+    #[serde(borrow)]
+    security_group_arn: Field<'a>,
+    #[serde(borrow)]
+    vpc_arn: Field<'a>,
+    #[serde(borrow)]
+    availability_zone: Field<'a>,
+    tags: Tags,
+    #[serde(borrow)]
+    cidr_block: Field<'a>,
+    #[serde(borrow)]
+    is_default: Field<'a>,
+    #[serde(borrow)]
+    default_for_az: Field<'a>,
+    #[serde(borrow)]
+    group_name: Field<'a>,
+    #[serde(borrow)]
+    ip_permissions: Field<'a>,
+    #[serde(borrow)]
+    ip_permissions_egress: Field<'a>,
+    #[serde(borrow)]
+    attachments: Field<'a>,
+    #[serde(borrow)]
+    associations: Field<'a>,
+    routes: Count,
+    entries: Count,
+}
+
+impl<'a> Ec2Record<'a> {
+    fn id(&self, kind: Ec2Kind) -> &Field<'a> {
+        match kind {
+            Ec2Kind::Vpcs => &self.vpc_id,
+            Ec2Kind::Subnets => &self.subnet_id,
+            Ec2Kind::SecurityGroups => &self.group_id,
+            Ec2Kind::InternetGateways => &self.internet_gateway_id,
+            Ec2Kind::RouteTables => &self.route_table_id,
+            Ec2Kind::NetworkAcls => &self.network_acl_id,
+            Ec2Kind::DhcpOptions => &self.dhcp_options_id,
+            Ec2Kind::Instances => &Field::Absent,
+        }
+    }
+}
+
+/// A `describe-instances` reservation.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "PascalCase")]
+pub(crate) struct Reservation<'a> {
+    #[serde(borrow)]
+    owner_id: Field<'a>,
+    #[serde(borrow)]
+    instances: List<Located<Ec2Instance<'a>>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "PascalCase")]
+pub(crate) struct Ec2Instance<'a> {
+    #[serde(borrow)]
+    instance_id: Field<'a>,
+    #[serde(borrow)]
+    instance_type: Field<'a>,
+    #[serde(borrow)]
+    state: Obj<Named<'a>>,
+    #[serde(borrow)]
+    placement: Obj<Placement<'a>>,
+    tags: Tags,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "PascalCase")]
+pub(crate) struct Named<'a> {
+    #[serde(borrow)]
+    name: Field<'a>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "PascalCase")]
+pub(crate) struct Placement<'a> {
+    #[serde(borrow)]
+    availability_zone: Field<'a>,
+}
+
+/// `configservice list-discovered-resources`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub(crate) struct Discovered<'a> {
+    #[serde(borrow)]
+    resource_type: Field<'a>,
+    #[serde(borrow)]
+    resource_id: Field<'a>,
+    #[serde(borrow)]
+    resource_name: Field<'a>,
+    #[serde(borrow)]
+    resource_deletion_time: Field<'a>,
+}
+
+/// A configuration item (`batch-get-resource-config`, history, snapshot).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub(crate) struct ConfigItem<'a> {
+    #[serde(borrow)]
+    resource_type: Field<'a>,
+    #[serde(borrow)]
+    resource_id: Field<'a>,
+    #[serde(borrow)]
+    configuration_item_status: Field<'a>,
+    #[serde(borrow)]
+    arn: Field<'a>,
+    #[serde(rename = "ARN", borrow)]
+    arn_upper: Field<'a>,
+    #[serde(borrow)]
+    account_id: Field<'a>,
+    #[serde(borrow)]
+    aws_account_id: Field<'a>,
+    #[serde(borrow)]
+    aws_region: Field<'a>,
+    #[serde(borrow)]
+    resource_name: Field<'a>,
+    tags: Tags,
+    #[serde(borrow)]
+    configuration: Field<'a>,
+    #[serde(borrow)]
+    configuration_item_capture_time: Field<'a>,
+}
+
+/// `iam list-roles|list-users|list-policies`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "PascalCase")]
+pub(crate) struct IamRecord<'a> {
+    #[serde(borrow)]
+    arn: Field<'a>,
+    #[serde(borrow)]
+    role_name: Field<'a>,
+    #[serde(borrow)]
+    user_name: Field<'a>,
+    #[serde(borrow)]
+    policy_name: Field<'a>,
+    #[serde(borrow)]
+    role_id: Field<'a>,
+    #[serde(borrow)]
+    user_id: Field<'a>,
+    #[serde(borrow)]
+    policy_id: Field<'a>,
+    #[serde(borrow)]
+    path: Field<'a>,
+    #[serde(borrow)]
+    assume_role_policy_document: Field<'a>,
+    tags: Tags,
+}
+
+impl<'a> IamRecord<'a> {
+    fn field(&self, name: &str) -> &Field<'a> {
+        match name {
+            "RoleName" => &self.role_name,
+            "UserName" => &self.user_name,
+            "PolicyName" => &self.policy_name,
+            "RoleId" => &self.role_id,
+            "UserId" => &self.user_id,
+            "PolicyId" => &self.policy_id,
+            _ => &Field::Absent,
+        }
+    }
+}
+
+/// `s3api list-buckets`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "PascalCase")]
+pub(crate) struct Bucket<'a> {
+    #[serde(borrow)]
+    name: Field<'a>,
+    #[serde(borrow)]
+    bucket_region: Field<'a>,
+}
+
+/// KMS keys and aliases, log groups, SSM parameters: one struct names the members of all.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(crate) struct ArnRecord<'a> {
+    #[serde(rename = "KeyArn", borrow)]
+    key_arn: Field<'a>,
+    #[serde(rename = "KeyId", borrow)]
+    key_id: Field<'a>,
+    #[serde(rename = "AliasArn", borrow)]
+    alias_arn: Field<'a>,
+    #[serde(rename = "AliasName", borrow)]
+    alias_name: Field<'a>,
+    #[serde(rename = "TargetKeyId", borrow)]
+    target_key_id: Field<'a>,
+    #[serde(rename = "arn", borrow)]
+    arn_lower: Field<'a>,
+    #[serde(rename = "logGroupName", borrow)]
+    log_group_name: Field<'a>,
+    #[serde(rename = "ARN", borrow)]
+    arn_upper: Field<'a>,
+    #[serde(rename = "Name", borrow)]
+    name: Field<'a>,
+}
+
+impl<'a> ArnRecord<'a> {
+    fn field(&self, name: &str) -> &Field<'a> {
+        match name {
+            "KeyArn" => &self.key_arn,
+            "KeyId" => &self.key_id,
+            "AliasArn" => &self.alias_arn,
+            "AliasName" => &self.alias_name,
+            "TargetKeyId" => &self.target_key_id,
+            "arn" => &self.arn_lower,
+            "logGroupName" => &self.log_group_name,
+            "ARN" => &self.arn_upper,
+            "Name" => &self.name,
+            _ => &Field::Absent,
+        }
+    }
+}
+
+/// The typed records of one listing's array.
+#[derive(Debug)]
+pub(crate) enum Records<'a> {
+    Tagging(Vec<Located<TagRecord<'a>>>),
+    Discovered(Vec<Located<Discovered<'a>>>),
+    Items(Vec<Located<ConfigItem<'a>>>),
+    Ec2(Vec<Located<Ec2Record<'a>>>),
+    Reservations(Vec<Located<Reservation<'a>>>),
+    Iam(Vec<Located<IamRecord<'a>>>),
+    Buckets(Vec<Located<Bucket<'a>>>),
+    Arns(Vec<Located<ArnRecord<'a>>>),
+}
+
+/// Which typed record an array member holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RecordKind {
+    Tagging,
+    Discovered,
+    Items,
+    Ec2,
+    Reservations,
+    Iam,
+    Buckets,
+    Arns,
+}
+
+/// The record type of an AWS listing's top-level array member, by its name.
+pub(crate) fn record_kind(key: &str) -> Option<RecordKind> {
+    Some(match key {
+        "ResourceTagMappingList" => RecordKind::Tagging,
+        "resourceIdentifiers" => RecordKind::Discovered,
+        "baseConfigurationItems" | "configurationItems" => RecordKind::Items,
+        "Vpcs" | "Subnets" | "SecurityGroups" | "InternetGateways" | "RouteTables" | "NetworkAcls" | "DhcpOptions" => {
+            RecordKind::Ec2
+        }
+        "Reservations" => RecordKind::Reservations,
+        "Roles" | "Users" | "Policies" => RecordKind::Iam,
+        "Buckets" => RecordKind::Buckets,
+        "Keys" | "Aliases" | "logGroups" | "Parameters" => RecordKind::Arns,
+        _ => return None,
+    })
+}
+
+/// Reads an array member into typed records (`null`: none; anything else but an array is an
+/// error, and the caller reads the file plainly).
+pub(crate) struct RecordsSeed(pub(crate) RecordKind);
+
+impl<'de> DeserializeSeed<'de> for RecordsSeed {
+    type Value = Records<'de>;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        fn list<'de, T: Deserialize<'de> + Default, D: serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Vec<Located<T>>, D::Error> {
+            Ok(Option::<Vec<Located<T>>>::deserialize(d)?.unwrap_or_default())
+        }
+        Ok(match self.0 {
+            RecordKind::Tagging => Records::Tagging(list(d)?),
+            RecordKind::Discovered => Records::Discovered(list(d)?),
+            RecordKind::Items => Records::Items(list(d)?),
+            RecordKind::Ec2 => Records::Ec2(list(d)?),
+            RecordKind::Reservations => Records::Reservations(list(d)?),
+            RecordKind::Iam => Records::Iam(list(d)?),
+            RecordKind::Buckets => Records::Buckets(list(d)?),
+            RecordKind::Arns => Records::Arns(list(d)?),
+        })
+    }
+}
+
+/// The typed records of the array member `key`: streamed already, or read from the member now.
+/// `null` or no member: none; anything but an array: a shape error.
+fn records<'t, T: Deserialize<'t> + Default>(
+    ctx: &Ctx<'_, '_>,
+    top: &TopLevel<'t>,
+    text: &'t str,
+    key: &str,
+    take: fn(Records<'t>) -> Option<Vec<Located<T>>>,
+) -> Result<Vec<Located<T>>, InputError> {
+    if let Some(Streamed::Aws(r)) = top.take_streamed(key) {
+        if let Some(v) = take(r) {
+            return Ok(v);
+        }
+    }
+    let Some(raw) = top.raw(text, key) else { return Ok(Vec::new()) };
+    if let Ok(v) = serde_json::from_str::<Option<Vec<Located<T>>>>(raw.get()) {
+        return Ok(v.unwrap_or_default());
+    }
+    // A member named twice in a record (the tree keeps the last), or not JSON at all.
+    match ctx.file.parse_owned::<Value>(raw)? {
+        Value::Array(a) => a
+            .into_iter()
+            .enumerate()
+            .map(|(i, v)| {
+                Located::<T>::deserialize(v).map_err(|e| {
+                    ctx.file.shape(raw, "unreadable record", format!("{}: record {i} of `{key}`: {e}", ctx.file.name))
+                })
+            })
+            .collect(),
+        Value::Null => Ok(Vec::new()),
+        _ => Err(ctx.file.shape(raw, "expected an array", format!("{}: `{key}` is not an array", ctx.file.name))),
+    }
+}
+
+/// The records of an array member as trees, with their offsets (the listings read rarely).
+fn value_records(
+    ctx: &Ctx<'_, '_>,
+    top: &TopLevel<'_>,
+    key: &'static str,
+) -> Result<Vec<(Value, Option<u32>)>, InputError> {
     match top.get(key) {
         Some(raw) => {
-            // Keep each record's offset so findings are located without parsing the file again.
             if let Ok(Some(items)) = serde_json::from_str::<Option<Vec<&serde_json::value::RawValue>>>(raw.get()) {
-                let mut offsets = ctx.offsets.borrow_mut();
-                offsets.clear();
                 let mut out = Vec::with_capacity(items.len());
                 for item in items {
-                    offsets.push(u32::try_from(ctx.file.offset(item)).unwrap_or(u32::MAX));
-                    out.push(ctx.file.parse_owned::<Value>(item)?);
+                    out.push((ctx.file.parse_owned::<Value>(item)?, u32::try_from(ctx.file.offset(item)).ok()));
                 }
                 return Ok(out);
             }
             let v: Value = ctx.file.parse_owned(raw)?;
             match v {
-                Value::Array(a) => Ok(a),
+                Value::Array(a) => Ok(a.into_iter().map(|v| (v, None)).collect()),
                 Value::Null => Ok(Vec::new()),
                 _ => {
                     Err(ctx.file.shape(raw, "expected an array", format!("{}: `{key}` is not an array", ctx.file.name)))
@@ -76,6 +520,18 @@ fn records(ctx: &Ctx<'_, '_>, top: &TopLevel<'_>, key: &'static str) -> Result<V
             }
         }
         None => Ok(Vec::new()),
+    }
+}
+
+/// Where record `i` of `key` is: its offset when known (then no path is kept), else its path.
+fn located(key: &'static str, i: usize, offset: Option<u32>) -> Locator {
+    match offset {
+        Some(o) => {
+            let mut l = Locator::new(Vec::new());
+            l.offset = Some(o);
+            l
+        }
+        None => at(key, i),
     }
 }
 
@@ -117,10 +573,7 @@ fn build(
     r
 }
 
-fn finish(mut r: CloudResource, ctx: &Ctx<'_, '_>, format: &'static str, mut loc: Locator) -> CloudResource {
-    if let [Seg::Key(_), Seg::Index(i)] = loc.path[..] {
-        loc.offset = ctx.offsets.borrow().get(i as usize).copied().filter(|o| *o != u32::MAX);
-    }
+fn finish(mut r: CloudResource, ctx: &Ctx<'_, '_>, format: &'static str, loc: Locator) -> CloudResource {
     // Global types (IAM, S3 names) have no region, whatever region the export was made from.
     let regional = ctx.catalog.for_cloud_type(&r.cloud_type).first().is_none_or(|e| e.regional);
     if r.region.is_none() && regional {
@@ -133,28 +586,40 @@ fn finish(mut r: CloudResource, ctx: &Ctx<'_, '_>, format: &'static str, mut loc
     r
 }
 
-pub(crate) fn parse(fmt: DocFormat, ctx: &Ctx<'_, '_>, top: &TopLevel<'_>) -> Result<Part, InputError> {
+pub(crate) fn parse<'t>(
+    fmt: DocFormat,
+    ctx: &Ctx<'_, '_>,
+    top: &TopLevel<'t>,
+    text: &'t str,
+) -> Result<Part, InputError> {
     match fmt {
-        DocFormat::AwsTagging => tagging(ctx, top),
-        DocFormat::AwsConfigDiscovered => config_discovered(ctx, top),
-        DocFormat::AwsConfigBatch => config_items(ctx, top, "baseConfigurationItems", "aws-config-batch-get", false),
-        DocFormat::AwsConfigHistory => config_items(ctx, top, "configurationItems", "aws-config-history", false),
-        DocFormat::AwsConfigSnapshot => config_items(ctx, top, "configurationItems", "aws-config-snapshot", true),
-        DocFormat::AwsConfigSelect => config_select(ctx, top),
-        DocFormat::AwsResourceExplorer => resource_explorer(ctx, top),
-        DocFormat::AwsEc2(kind) => ec2(ctx, top, kind),
-        DocFormat::AwsIamRoles => iam(ctx, top, "Roles", "AWS::IAM::Role", "RoleName", "RoleId", "iam-list-roles"),
-        DocFormat::AwsIamUsers => iam(ctx, top, "Users", "AWS::IAM::User", "UserName", "UserId", "iam-list-users"),
-        DocFormat::AwsIamPolicies => {
-            iam(ctx, top, "Policies", "AWS::IAM::Policy", "PolicyName", "PolicyId", "iam-list-policies")
+        DocFormat::AwsTagging => tagging(ctx, top, text),
+        DocFormat::AwsConfigDiscovered => config_discovered(ctx, top, text),
+        DocFormat::AwsConfigBatch => {
+            config_items(ctx, top, text, "baseConfigurationItems", "aws-config-batch-get", false)
         }
-        DocFormat::AwsS3Buckets => s3_buckets(ctx, top),
+        DocFormat::AwsConfigHistory => config_items(ctx, top, text, "configurationItems", "aws-config-history", false),
+        DocFormat::AwsConfigSnapshot => config_items(ctx, top, text, "configurationItems", "aws-config-snapshot", true),
+        DocFormat::AwsConfigSelect => config_select(ctx, top),
+        DocFormat::AwsResourceExplorer => resource_explorer(ctx, top, text),
+        DocFormat::AwsEc2(kind) => ec2(ctx, top, text, kind),
+        DocFormat::AwsIamRoles => {
+            iam(ctx, top, text, "Roles", "AWS::IAM::Role", "RoleName", "RoleId", "iam-list-roles")
+        }
+        DocFormat::AwsIamUsers => {
+            iam(ctx, top, text, "Users", "AWS::IAM::User", "UserName", "UserId", "iam-list-users")
+        }
+        DocFormat::AwsIamPolicies => {
+            iam(ctx, top, text, "Policies", "AWS::IAM::Policy", "PolicyName", "PolicyId", "iam-list-policies")
+        }
+        DocFormat::AwsS3Buckets => s3_buckets(ctx, top, text),
         DocFormat::AwsKmsKeys => {
-            simple_arn_list(ctx, top, "Keys", "KeyArn", "KeyId", None, "AWS::KMS::Key", "kms-list-keys")
+            simple_arn_list(ctx, top, text, "Keys", "KeyArn", "KeyId", None, "AWS::KMS::Key", "kms-list-keys")
         }
         DocFormat::AwsKmsAliases => simple_arn_list(
             ctx,
             top,
+            text,
             "Aliases",
             "AliasArn",
             "AliasName",
@@ -165,6 +630,7 @@ pub(crate) fn parse(fmt: DocFormat, ctx: &Ctx<'_, '_>, top: &TopLevel<'_>) -> Re
         DocFormat::AwsLogGroups => simple_arn_list(
             ctx,
             top,
+            text,
             "logGroups",
             "arn",
             "logGroupName",
@@ -175,6 +641,7 @@ pub(crate) fn parse(fmt: DocFormat, ctx: &Ctx<'_, '_>, top: &TopLevel<'_>) -> Re
         DocFormat::AwsSsmParameters => simple_arn_list(
             ctx,
             top,
+            text,
             "Parameters",
             "ARN",
             "Name",
@@ -186,19 +653,29 @@ pub(crate) fn parse(fmt: DocFormat, ctx: &Ctx<'_, '_>, top: &TopLevel<'_>) -> Re
 }
 
 /// `aws resourcegroupstaggingapi get-resources`: tagged resources only.
-fn tagging(ctx: &Ctx<'_, '_>, top: &TopLevel<'_>) -> Result<Part, InputError> {
+fn tagging<'t>(ctx: &Ctx<'_, '_>, top: &TopLevel<'t>, text: &'t str) -> Result<Part, InputError> {
+    let key = "ResourceTagMappingList";
+    let recs = records(ctx, top, text, key, |r| match r {
+        Records::Tagging(v) => Some(v),
+        _ => None,
+    })?;
     let mut part = Part::default();
+    part.resources.reserve(recs.len());
     let mut regions = std::collections::BTreeSet::new();
-    for (i, rec) in records(ctx, top, "ResourceTagMappingList")?.iter().enumerate() {
-        let Some(arn) = str_of(rec, "ResourceARN") else {
-            return Err(missing(ctx, top, "ResourceTagMappingList", i, "ResourceARN"));
+    for (i, rec) in recs.into_iter().enumerate() {
+        let offset = rec.offset(text);
+        let rec = rec.value;
+        let Some(arn) = rec.resource_arn.str() else {
+            return Err(missing(ctx, top, text, key, i, "ResourceARN"));
         };
         let Some(mut r) = from_arn(ctx, arn) else { continue };
         if let Some(reg) = &r.region {
-            regions.insert(reg.clone());
+            if !regions.contains(reg) {
+                regions.insert(reg.clone());
+            }
         }
-        r.tags = aws_tags(rec.get("Tags")).or(Some(BTreeMap::new()));
-        part.resources.push(finish(r, ctx, "aws-tagging", at("ResourceTagMappingList", i).focus("ResourceARN")));
+        r.tags = rec.tags.get().or(Some(BTreeMap::new()));
+        part.resources.push(finish(r, ctx, "aws-tagging", located(key, i, offset).focus("ResourceARN")));
     }
     // The API is regional; a file without a region hint vouches for the regions its ARNs show.
     let scope_regions: Vec<Option<String>> = match (&ctx.hints.region, regions.len()) {
@@ -219,8 +696,8 @@ fn tagging(ctx: &Ctx<'_, '_>, top: &TopLevel<'_>) -> Result<Part, InputError> {
     Ok(part)
 }
 
-fn missing(ctx: &Ctx<'_, '_>, top: &TopLevel<'_>, key: &str, i: usize, field: &str) -> InputError {
-    let raw = top.get(key).unwrap_or_else(|| top.entries[0].1);
+fn missing<'t>(ctx: &Ctx<'_, '_>, top: &TopLevel<'t>, text: &'t str, key: &str, i: usize, field: &str) -> InputError {
+    let raw = top.raw(text, key).unwrap_or_else(|| top.entries[0].1);
     ctx.file.shape(
         raw,
         &format!("record {i} has no `{field}`"),
@@ -251,18 +728,27 @@ fn config_id_kind(resource_type: &str, id: &str) -> KeyKind {
 }
 
 /// `aws configservice list-discovered-resources`.
-fn config_discovered(ctx: &Ctx<'_, '_>, top: &TopLevel<'_>) -> Result<Part, InputError> {
+fn config_discovered<'t>(ctx: &Ctx<'_, '_>, top: &TopLevel<'t>, text: &'t str) -> Result<Part, InputError> {
+    let key = "resourceIdentifiers";
+    let recs = records(ctx, top, text, key, |r| match r {
+        Records::Discovered(v) => Some(v),
+        _ => None,
+    })?;
     let mut part = Part::default();
     let mut types = std::collections::BTreeSet::new();
-    for (i, rec) in records(ctx, top, "resourceIdentifiers")?.iter().enumerate() {
-        let (Some(t), Some(id)) = (str_of(rec, "resourceType"), str_of(rec, "resourceId")) else {
-            return Err(missing(ctx, top, "resourceIdentifiers", i, "resourceType/resourceId"));
+    for (i, rec) in recs.into_iter().enumerate() {
+        let offset = rec.offset(text);
+        let rec = rec.value;
+        let (Some(t), Some(id)) = (rec.resource_type.str(), rec.resource_id.str()) else {
+            return Err(missing(ctx, top, text, key, i, "resourceType/resourceId"));
         };
-        types.insert(t.to_owned());
-        if rec.get("resourceDeletionTime").is_some_and(|v| !v.is_null()) {
+        if !types.contains(t) {
+            types.insert(t.to_owned());
+        }
+        if rec.resource_deletion_time.present() && rec.resource_deletion_time != Field::Null {
             continue; // deleted: listed only with --include-deleted-resources
         }
-        let name = str_of(rec, "resourceName");
+        let name = rec.resource_name.str();
         let kind = config_id_kind(t, id);
         let mut vars = vec![("id", id)];
         if let Some(n) = name {
@@ -274,12 +760,7 @@ fn config_discovered(ctx: &Ctx<'_, '_>, top: &TopLevel<'_>) -> Result<Part, Inpu
         if let Some(n) = name {
             r = name_key(ctx, r, t, n);
         }
-        part.resources.push(finish(
-            r,
-            ctx,
-            "aws-config-list-discovered",
-            at("resourceIdentifiers", i).focus("resourceId"),
-        ));
+        part.resources.push(finish(r, ctx, "aws-config-list-discovered", located(key, i, offset).focus("resourceId")));
     }
     for t in types {
         part.coverage.push(ctx.coverage(
@@ -296,27 +777,34 @@ fn config_discovered(ctx: &Ctx<'_, '_>, top: &TopLevel<'_>) -> Result<Part, Inpu
 
 /// Configuration items (`batch-get-resource-config`, `get-resource-config-history`, the
 /// snapshot file delivered to S3). `configuration` is a JSON string in the API forms.
-fn config_items(
+fn config_items<'t>(
     ctx: &Ctx<'_, '_>,
-    top: &TopLevel<'_>,
+    top: &TopLevel<'t>,
+    text: &'t str,
     key: &'static str,
     format: &'static str,
     coverage: bool,
 ) -> Result<Part, InputError> {
+    let recs = records(ctx, top, text, key, |r| match r {
+        Records::Items(v) => Some(v),
+        _ => None,
+    })?;
     let mut part = Part::default();
     let mut latest: BTreeMap<(String, String), (String, CloudResource, bool)> = BTreeMap::new();
     let mut types = std::collections::BTreeSet::new();
-    for (i, rec) in records(ctx, top, key)?.iter().enumerate() {
-        let (Some(t), Some(id)) = (str_of(rec, "resourceType"), str_of(rec, "resourceId")) else {
-            return Err(missing(ctx, top, key, i, "resourceType/resourceId"));
+    for (i, rec) in recs.into_iter().enumerate() {
+        let offset = rec.offset(text);
+        let rec = rec.value;
+        let (Some(t), Some(id)) = (rec.resource_type.str(), rec.resource_id.str()) else {
+            return Err(missing(ctx, top, text, key, i, "resourceType/resourceId"));
         };
         types.insert(t.to_owned());
-        let status = str_of(rec, "configurationItemStatus").unwrap_or("OK");
+        let status = rec.configuration_item_status.str().unwrap_or("OK");
         let deleted = status.starts_with("ResourceDeleted") || status == "ResourceNotRecorded";
-        let arn = str_of(rec, "arn").or_else(|| str_of(rec, "ARN"));
-        let account = str_of(rec, "accountId").or_else(|| str_of(rec, "awsAccountId"));
-        let region = str_of(rec, "awsRegion").filter(|r| *r != "global");
-        let name = str_of(rec, "resourceName");
+        let arn = rec.arn.str().or_else(|| rec.arn_upper.str());
+        let account = rec.account_id.str().or_else(|| rec.aws_account_id.str());
+        let region = rec.aws_region.str().filter(|r| *r != "global");
+        let name = rec.resource_name.str();
         let mut r = match arn.and_then(|a| from_arn(ctx, a)) {
             Some(r) => r,
             None => {
@@ -336,17 +824,16 @@ fn config_items(
         }
         r.region = region.map(str::to_owned).or(r.region);
         r.account = account.map(str::to_owned).or(r.account);
-        if let Some(tags) = rec.get("tags") {
-            r.tags = aws_tags(Some(tags));
+        if let Tags::Read(tags) = rec.tags {
+            r.tags = tags;
         }
-        let configuration = match rec.get("configuration") {
-            Some(Value::String(s)) => serde_json::from_str::<Value>(s).unwrap_or(Value::Null),
-            Some(v) => v.clone(),
-            None => Value::Null,
+        let configuration = match &rec.configuration {
+            Field::Str(s) => serde_json::from_str::<Value>(s).unwrap_or(Value::Null),
+            other => other.value(),
         };
         r = config_attributes(r, t, id, &configuration);
-        let time = str_of(rec, "configurationItemCaptureTime").unwrap_or("").to_owned();
-        let r = finish(r, ctx, format, at(key, i).focus("resourceId"));
+        let time = rec.configuration_item_capture_time.str().unwrap_or("").to_owned();
+        let r = finish(r, ctx, format, located(key, i, offset).focus("resourceId"));
         let slot = (t.to_owned(), id.to_owned());
         match latest.get(&slot) {
             Some((prev, ..)) if *prev > time => {}
@@ -440,7 +927,7 @@ fn config_attributes(mut r: CloudResource, t: &str, id: &str, c: &Value) -> Clou
 /// `aws configservice select-resource-config`: each result is a JSON string.
 fn config_select(ctx: &Ctx<'_, '_>, top: &TopLevel<'_>) -> Result<Part, InputError> {
     let mut part = Part::default();
-    for (i, rec) in records(ctx, top, "Results")?.iter().enumerate() {
+    for (i, (rec, offset)) in value_records(ctx, top, "Results")?.iter().enumerate() {
         let v: Value = match rec {
             Value::String(s) => serde_json::from_str(s).map_err(|e| {
                 let raw = top.get("Results").unwrap_or_else(|| top.entries[0].1);
@@ -476,17 +963,17 @@ fn config_select(ctx: &Ctx<'_, '_>, top: &TopLevel<'_>) -> Result<Part, InputErr
         if let Some(c) = v.get("configuration") {
             r = config_attributes(r, t, id, c);
         }
-        part.resources.push(finish(r, ctx, "aws-config-select", at("Results", i)));
+        part.resources.push(finish(r, ctx, "aws-config-select", located("Results", i, *offset)));
     }
     Ok(part)
 }
 
 /// `aws resource-explorer-2 search`.
-fn resource_explorer(ctx: &Ctx<'_, '_>, top: &TopLevel<'_>) -> Result<Part, InputError> {
+fn resource_explorer<'t>(ctx: &Ctx<'_, '_>, top: &TopLevel<'t>, text: &'t str) -> Result<Part, InputError> {
     let mut part = Part::default();
     let mut types = std::collections::BTreeSet::new();
-    for (i, rec) in records(ctx, top, "Resources")?.iter().enumerate() {
-        let Some(arn) = str_of(rec, "Arn") else { return Err(missing(ctx, top, "Resources", i, "Arn")) };
+    for (i, (rec, offset)) in value_records(ctx, top, "Resources")?.iter().enumerate() {
+        let Some(arn) = str_of(rec, "Arn") else { return Err(missing(ctx, top, text, "Resources", i, "Arn")) };
         let Some(mut r) = from_arn(ctx, arn) else { continue };
         types.insert(r.cloud_type.clone());
         if let Some(props) = rec.get("Properties").and_then(Value::as_array) {
@@ -498,7 +985,7 @@ fn resource_explorer(ctx: &Ctx<'_, '_>, top: &TopLevel<'_>) -> Result<Part, Inpu
         }
         r.region = str_of(rec, "Region").filter(|r| *r != "global").map(str::to_owned).or(r.region);
         r.account = str_of(rec, "OwningAccountId").map(str::to_owned).or(r.account);
-        part.resources.push(finish(r, ctx, "aws-resource-explorer", at("Resources", i).focus("Arn")));
+        part.resources.push(finish(r, ctx, "aws-resource-explorer", located("Resources", i, *offset).focus("Arn")));
     }
     let complete = top
         .get("Count")
@@ -527,49 +1014,65 @@ fn az_region(az: &str) -> Option<String> {
     super::is_region(r).then(|| r.to_owned())
 }
 
-fn ec2(ctx: &Ctx<'_, '_>, top: &TopLevel<'_>, kind: Ec2Kind) -> Result<Part, InputError> {
+fn ec2<'t>(ctx: &Ctx<'_, '_>, top: &TopLevel<'t>, text: &'t str, kind: Ec2Kind) -> Result<Part, InputError> {
     let (key, cloud_type, format) = kind.info();
     let mut part = Part::default();
     let mut regions = std::collections::BTreeSet::new();
     let mut push = |r: CloudResource, loc: Locator, part: &mut Part| {
         let r = finish(r, ctx, format, loc);
         if let Some(reg) = &r.region {
-            regions.insert(reg.clone());
+            if !regions.contains(reg) {
+                regions.insert(reg.clone());
+            }
         }
         part.resources.push(r);
     };
-    let recs = records(ctx, top, key)?;
-    for (i, rec) in recs.iter().enumerate() {
-        if kind == Ec2Kind::Instances {
-            let owner = str_of(rec, "OwnerId");
-            for (j, inst) in rec.get("Instances").and_then(Value::as_array).into_iter().flatten().enumerate() {
-                let Some(id) = str_of(inst, "InstanceId") else { continue };
-                let state = inst.pointer("/State/Name").and_then(Value::as_str).unwrap_or("");
+    if kind == Ec2Kind::Instances {
+        let recs = records(ctx, top, text, key, |r| match r {
+            Records::Reservations(v) => Some(v),
+            _ => None,
+        })?;
+        for (i, rec) in recs.into_iter().enumerate() {
+            let rec = rec.value;
+            let owner = rec.owner_id.str();
+            for (j, inst) in rec.instances.0.into_iter().enumerate() {
+                let offset = inst.offset(text);
+                let inst = inst.value;
+                let Some(id) = inst.instance_id.str() else { continue };
+                let state = inst.state.0.name.as_str().unwrap_or("");
                 if state == "terminated" {
                     continue;
                 }
                 let region = inst
-                    .pointer("/Placement/AvailabilityZone")
-                    .and_then(Value::as_str)
+                    .placement
+                    .0
+                    .availability_zone
+                    .as_str()
                     .and_then(az_region)
                     .or_else(|| ctx.hints.region.clone());
                 let mut r =
                     build(ctx, cloud_type, region.as_deref(), owner.or(ctx.hints.account.as_deref()), &[("id", id)])
                         .key(KeyKind::Id, id);
-                r.tags = aws_tags(inst.get("Tags")).or(Some(BTreeMap::new()));
-                r = r
-                    .attr("instance_type", inst.get("InstanceType").cloned().unwrap_or(Value::Null))
-                    .attr("state", state);
-                let loc = Locator::new(vec![
-                    Seg::Key("Reservations"),
-                    Seg::Index(i as u32),
-                    Seg::Key("Instances"),
-                    Seg::Index(j as u32),
-                ]);
+                r.tags = inst.tags.get().or(Some(BTreeMap::new()));
+                r = r.attr("instance_type", inst.instance_type.value()).attr("state", state);
+                let loc = match offset {
+                    Some(_) => located(key, i, offset),
+                    None => Locator::new(vec![
+                        Seg::Key("Reservations"),
+                        Seg::Index(i as u32),
+                        Seg::Key("Instances"),
+                        Seg::Index(j as u32),
+                    ]),
+                };
                 push(r, loc, &mut part);
             }
-            continue;
         }
+    } else {
+        let recs = records(ctx, top, text, key, |r| match r {
+            Records::Ec2(v) => Some(v),
+            _ => None,
+        })?;
+        part.resources.reserve(recs.len());
         let id_field = match kind {
             Ec2Kind::Vpcs => "VpcId",
             Ec2Kind::Subnets => "SubnetId",
@@ -580,61 +1083,63 @@ fn ec2(ctx: &Ctx<'_, '_>, top: &TopLevel<'_>, kind: Ec2Kind) -> Result<Part, Inp
             Ec2Kind::DhcpOptions => "DhcpOptionsId",
             Ec2Kind::Instances => "InstanceId",
         };
-        let Some(id) = str_of(rec, id_field) else { return Err(missing(ctx, top, key, i, id_field)) };
-        let owner = str_of(rec, "OwnerId").or(ctx.hints.account.as_deref());
-        let own_arn = ["SubnetArn", "SecurityGroupArn", "VpcArn"].iter().find_map(|k| str_of(rec, k));
-        let region = own_arn
-            .and_then(|a| crate::catalog::arn::Arn::parse(a).and_then(|a| a.region().map(str::to_owned)))
-            .or_else(|| rec.get("AvailabilityZone").and_then(Value::as_str).and_then(az_region))
-            .or_else(|| ctx.hints.region.clone());
-        let mut r = build(ctx, cloud_type, region.as_deref(), owner, &[("id", id)]).key(KeyKind::Id, id);
-        if let Some(a) = own_arn {
-            r = r.key(KeyKind::Arn, a);
-            r.cloud_id = a.to_owned();
+        for (i, rec) in recs.into_iter().enumerate() {
+            let offset = rec.offset(text);
+            let mut rec = rec.value;
+            let tags = std::mem::take(&mut rec.tags).get().or(Some(BTreeMap::new()));
+            let Some(id) = rec.id(kind).str() else { return Err(missing(ctx, top, text, key, i, id_field)) };
+            let owner = rec.owner_id.str().or(ctx.hints.account.as_deref());
+            let own_arn = [&rec.subnet_arn, &rec.security_group_arn, &rec.vpc_arn].into_iter().find_map(Field::str);
+            let region = own_arn
+                .and_then(|a| crate::catalog::arn::Arn::parse(a).and_then(|a| a.region().map(str::to_owned)))
+                .or_else(|| rec.availability_zone.as_str().and_then(az_region))
+                .or_else(|| ctx.hints.region.clone());
+            let mut r = build(ctx, cloud_type, region.as_deref(), owner, &[("id", id)]).key(KeyKind::Id, id);
+            if let Some(a) = own_arn {
+                r = r.key(KeyKind::Arn, a);
+                r.cloud_id = a.to_owned();
+            }
+            r.tags = tags;
+            r = match kind {
+                Ec2Kind::Vpcs => r
+                    .attr("cidr_block", rec.cidr_block.value())
+                    .attr("is_default", rec.is_default.value())
+                    .attr("dhcp_options_id", rec.dhcp_options_id.value()),
+                Ec2Kind::Subnets => r
+                    .attr("cidr_block", rec.cidr_block.value())
+                    .attr("vpc_id", rec.vpc_id.value())
+                    .attr("default_for_az", rec.default_for_az.value()),
+                Ec2Kind::SecurityGroups => {
+                    let nctx = NormalizeCtx { self_id: Some(id) };
+                    r.attr("group_name", rec.group_name.value())
+                        .attr("vpc_id", rec.vpc_id.value())
+                        .attr("ingress", sg_rules(&rec.ip_permissions.value(), &nctx))
+                        .attr("egress", sg_rules(&rec.ip_permissions_egress.value(), &nctx))
+                }
+                Ec2Kind::InternetGateways => {
+                    let vpcs: Vec<Value> = match &rec.attachments {
+                        Field::Other(Value::Array(a)) => a.iter().filter_map(|a| a.get("VpcId").cloned()).collect(),
+                        _ => Vec::new(),
+                    };
+                    r.attr("attached_vpcs", Value::Array(vpcs))
+                }
+                Ec2Kind::RouteTables => {
+                    let main = match &rec.associations {
+                        Field::Other(Value::Array(a)) => {
+                            a.iter().any(|x| x.get("Main").and_then(Value::as_bool) == Some(true))
+                        }
+                        _ => false,
+                    };
+                    r.attr("vpc_id", rec.vpc_id.value()).attr("main", main).attr("route_count", rec.routes.0)
+                }
+                Ec2Kind::NetworkAcls => r
+                    .attr("vpc_id", rec.vpc_id.value())
+                    .attr("is_default", rec.is_default.value())
+                    .attr("entry_count", rec.entries.0),
+                Ec2Kind::DhcpOptions | Ec2Kind::Instances => r,
+            };
+            push(r, located(key, i, offset).focus(id_field), &mut part);
         }
-        r.tags = aws_tags(rec.get("Tags")).or(Some(BTreeMap::new()));
-        let g = |k: &str| rec.get(k).cloned().unwrap_or(Value::Null);
-        r = match kind {
-            Ec2Kind::Vpcs => r
-                .attr("cidr_block", g("CidrBlock"))
-                .attr("is_default", g("IsDefault"))
-                .attr("dhcp_options_id", g("DhcpOptionsId")),
-            Ec2Kind::Subnets => r
-                .attr("cidr_block", g("CidrBlock"))
-                .attr("vpc_id", g("VpcId"))
-                .attr("default_for_az", g("DefaultForAz")),
-            Ec2Kind::SecurityGroups => {
-                let nctx = NormalizeCtx { self_id: Some(id) };
-                r.attr("group_name", g("GroupName"))
-                    .attr("vpc_id", g("VpcId"))
-                    .attr("ingress", sg_rules(&g("IpPermissions"), &nctx))
-                    .attr("egress", sg_rules(&g("IpPermissionsEgress"), &nctx))
-            }
-            Ec2Kind::InternetGateways => {
-                let vpcs: Vec<Value> = rec
-                    .get("Attachments")
-                    .and_then(Value::as_array)
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|a| a.get("VpcId").cloned())
-                    .collect();
-                r.attr("attached_vpcs", Value::Array(vpcs))
-            }
-            Ec2Kind::RouteTables => {
-                let main = rec
-                    .get("Associations")
-                    .and_then(Value::as_array)
-                    .is_some_and(|a| a.iter().any(|x| x.get("Main").and_then(Value::as_bool) == Some(true)));
-                let routes = rec.get("Routes").and_then(Value::as_array).map_or(0, Vec::len);
-                r.attr("vpc_id", g("VpcId")).attr("main", main).attr("route_count", routes)
-            }
-            Ec2Kind::NetworkAcls => r
-                .attr("vpc_id", g("VpcId"))
-                .attr("is_default", g("IsDefault"))
-                .attr("entry_count", rec.get("Entries").and_then(Value::as_array).map_or(0, Vec::len)),
-            Ec2Kind::DhcpOptions | Ec2Kind::Instances => r,
-        };
-        push(r, at(key, i).focus(id_field), &mut part);
     }
     let region =
         ctx.hints.region.clone().or_else(|| (regions.len() == 1).then(|| regions.iter().next().cloned()).flatten());
@@ -650,43 +1155,51 @@ fn ec2(ctx: &Ctx<'_, '_>, top: &TopLevel<'_>, kind: Ec2Kind) -> Result<Part, Inp
 }
 
 #[allow(clippy::too_many_arguments)]
-fn iam(
+fn iam<'t>(
     ctx: &Ctx<'_, '_>,
-    top: &TopLevel<'_>,
+    top: &TopLevel<'t>,
+    text: &'t str,
     key: &'static str,
     cloud_type: &str,
     name_f: &str,
     id_f: &str,
     format: &'static str,
 ) -> Result<Part, InputError> {
+    let recs = records(ctx, top, text, key, |r| match r {
+        Records::Iam(v) => Some(v),
+        _ => None,
+    })?;
     let mut part = Part::default();
-    for (i, rec) in records(ctx, top, key)?.iter().enumerate() {
-        let Some(arn) = str_of(rec, "Arn") else { return Err(missing(ctx, top, key, i, "Arn")) };
+    let cloud_type_arc: Arc<str> = Arc::from(cloud_type);
+    for (i, rec) in recs.into_iter().enumerate() {
+        let offset = rec.offset(text);
+        let rec = rec.value;
+        let Some(arn) = rec.arn.str() else { return Err(missing(ctx, top, text, key, i, "Arn")) };
         // AWS-managed policies (`arn:aws:iam::aws:policy/…`) belong to AWS, not the account.
         if arn.contains(":iam::aws:") {
             continue;
         }
         let Some(mut r) = from_arn(ctx, arn) else { continue };
-        r.cloud_type = Arc::from(cloud_type);
-        if let Some(n) = str_of(rec, name_f) {
+        r.cloud_type = cloud_type_arc.clone();
+        if let Some(n) = rec.field(name_f).str() {
             r = r.key(KeyKind::Name, n);
             r.name = Some(n.to_owned());
         }
-        if let Some(u) = str_of(rec, id_f) {
+        if let Some(u) = rec.field(id_f).str() {
             r = r.key(KeyKind::UniqueId, u);
         }
-        r = r.attr("path", rec.get("Path").cloned().unwrap_or(Value::Null));
-        if let Some(d) = rec.get("AssumeRolePolicyDocument") {
-            r = r.attr("assume_role_policy", json_doc(d));
+        r = r.attr("path", rec.path.value());
+        if let Some(d) = rec.assume_role_policy_document.to_value() {
+            r = r.attr("assume_role_policy", json_doc(&d));
         }
-        if let Some(tags) = rec.get("Tags") {
-            r.tags = aws_tags(Some(tags));
+        if let Tags::Read(tags) = rec.tags {
+            r.tags = tags;
         }
-        part.resources.push(finish(r, ctx, format, at(key, i).focus("Arn")));
+        part.resources.push(finish(r, ctx, format, located(key, i, offset).focus("Arn")));
     }
     part.coverage.push(ctx.coverage(
         Cloud::Aws,
-        Some(Arc::from(cloud_type)),
+        Some(cloud_type_arc),
         None,
         ctx.hints.account.clone(),
         Scope::All,
@@ -695,16 +1208,23 @@ fn iam(
     Ok(part)
 }
 
-fn s3_buckets(ctx: &Ctx<'_, '_>, top: &TopLevel<'_>) -> Result<Part, InputError> {
+fn s3_buckets<'t>(ctx: &Ctx<'_, '_>, top: &TopLevel<'t>, text: &'t str) -> Result<Part, InputError> {
+    let key = "Buckets";
+    let recs = records(ctx, top, text, key, |r| match r {
+        Records::Buckets(v) => Some(v),
+        _ => None,
+    })?;
     let mut part = Part::default();
-    for (i, rec) in records(ctx, top, "Buckets")?.iter().enumerate() {
-        let Some(name) = str_of(rec, "Name") else { return Err(missing(ctx, top, "Buckets", i, "Name")) };
+    for (i, rec) in recs.into_iter().enumerate() {
+        let offset = rec.offset(text);
+        let rec = rec.value;
+        let Some(name) = rec.name.str() else { return Err(missing(ctx, top, text, key, i, "Name")) };
         let arn = format!("arn:aws:s3:::{name}");
         let Some(mut r) = from_arn(ctx, &arn) else { continue };
         r = r.key(KeyKind::Id, name);
         r.name = Some(name.to_owned());
-        r.region = str_of(rec, "BucketRegion").map(str::to_owned);
-        part.resources.push(finish(r, ctx, "s3api-list-buckets", at("Buckets", i).focus("Name")));
+        r.region = rec.bucket_region.str().map(str::to_owned);
+        part.resources.push(finish(r, ctx, "s3api-list-buckets", located(key, i, offset).focus("Name")));
     }
     // list-buckets lists every bucket of the account, whatever the region.
     part.coverage.push(ctx.coverage(
@@ -731,9 +1251,10 @@ fn id_f_static(id_f: &str) -> &'static str {
 /// Listings whose records carry an ARN and an id or name: KMS keys and aliases, log groups,
 /// SSM parameters.
 #[allow(clippy::too_many_arguments)]
-fn simple_arn_list(
+fn simple_arn_list<'t>(
     ctx: &Ctx<'_, '_>,
-    top: &TopLevel<'_>,
+    top: &TopLevel<'t>,
+    text: &'t str,
     key: &'static str,
     arn_f: &str,
     id_f: &str,
@@ -741,39 +1262,49 @@ fn simple_arn_list(
     cloud_type: &str,
     format: &'static str,
 ) -> Result<Part, InputError> {
+    let recs = records(ctx, top, text, key, |r| match r {
+        Records::Arns(v) => Some(v),
+        _ => None,
+    })?;
     let mut part = Part::default();
+    part.resources.reserve(recs.len());
+    let cloud_type_arc: Arc<str> = Arc::from(cloud_type);
     let mut regions = std::collections::BTreeSet::new();
-    for (i, rec) in records(ctx, top, key)?.iter().enumerate() {
-        let id = str_of(rec, id_f);
-        let mut r = match str_of(rec, arn_f).and_then(|a| from_arn(ctx, a)) {
+    for (i, rec) in recs.into_iter().enumerate() {
+        let offset = rec.offset(text);
+        let rec = rec.value;
+        let id = rec.field(id_f).str();
+        let mut r = match rec.field(arn_f).str().and_then(|a| from_arn(ctx, a)) {
             Some(r) => r,
             None => {
-                let Some(id) = id else { return Err(missing(ctx, top, key, i, id_f)) };
+                let Some(id) = id else { return Err(missing(ctx, top, text, key, i, id_f)) };
                 let vars = [("id", id), ("key_id", id), ("name", id)];
                 build(ctx, cloud_type, ctx.hints.region.as_deref(), ctx.hints.account.as_deref(), &vars)
             }
         };
-        r.cloud_type = Arc::from(cloud_type);
+        r.cloud_type = cloud_type_arc.clone();
         if let Some(id) = id {
             r = r.key(if name_f == Some(id_f) { KeyKind::Name } else { KeyKind::Id }, id);
         }
-        if let Some(n) = name_f.and_then(|f| str_of(rec, f)) {
+        if let Some(n) = name_f.and_then(|f| rec.field(f).str()) {
             r = r.key(KeyKind::Name, n);
             r.name = Some(n.to_owned());
         }
-        if let Some(t) = str_of(rec, "TargetKeyId") {
+        if let Some(t) = rec.target_key_id.str() {
             r = r.attr("target_key_id", t);
         }
         if let Some(reg) = &r.region {
-            regions.insert(reg.clone());
+            if !regions.contains(reg) {
+                regions.insert(reg.clone());
+            }
         }
-        part.resources.push(finish(r, ctx, format, at(key, i).focus(id_f_static(id_f))));
+        part.resources.push(finish(r, ctx, format, located(key, i, offset).focus(id_f_static(id_f))));
     }
     let region =
         ctx.hints.region.clone().or_else(|| (regions.len() == 1).then(|| regions.iter().next().cloned()).flatten());
     part.coverage.push(ctx.coverage(
         Cloud::Aws,
-        Some(Arc::from(cloud_type)),
+        Some(cloud_type_arc),
         region,
         ctx.hints.account.clone(),
         Scope::All,

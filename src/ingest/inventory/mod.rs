@@ -84,8 +84,6 @@ pub(crate) struct Ctx<'a, 'c> {
     pub(crate) file: &'a FileCtx<'a>,
     pub(crate) catalog: &'c Catalog,
     pub(crate) hints: Hints,
-    /// Byte offsets of the records of the array last read by `aws::records`.
-    pub(crate) offsets: std::cell::RefCell<Vec<u32>>,
 }
 
 impl Ctx<'_, '_> {
@@ -503,11 +501,16 @@ fn single_record(fmt: LineFormat, file: &FileCtx<'_>, catalog: &Catalog) -> Resu
     }
 }
 
-pub(crate) fn parse(fmt: Doc, file: &FileCtx<'_>, top: &TopLevel<'_>, catalog: &Catalog) -> Result<Part, InputError> {
+pub(crate) fn parse<'t>(
+    fmt: Doc,
+    file: &FileCtx<'t>,
+    top: &TopLevel<'t>,
+    catalog: &Catalog,
+) -> Result<Part, InputError> {
     match fmt {
         Doc::Aws(fmt) => {
-            let ctx = Ctx { file, catalog, hints: Hints::from_name(file.name), offsets: Default::default() };
-            aws::parse(fmt, &ctx, top)
+            let ctx = Ctx { file, catalog, hints: Hints::from_name(file.name) };
+            aws::parse(fmt, &ctx, top, file.text)
         }
         Doc::AzureGraph => azure_graph(file, top, catalog),
         Doc::GcpRecord => single_record(LineFormat::GcpExport, file, catalog),
