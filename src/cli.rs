@@ -49,6 +49,8 @@ pub enum Command {
     Explain(ExplainArgs),
     /// List the resource types compared with the cloud: their cloud type, join keys, compared attributes
     Catalog(crate::commands::catalog::CatalogArgs),
+    /// Reports of earlier runs: the HTML page of a history folder, the merge of many accounts' reports
+    Report(crate::commands::report::ReportArgs),
 }
 
 const VERIFY_EXAMPLES: &str = "\
@@ -197,6 +199,8 @@ pub enum Format {
     Markdown,
     /// GitHub Actions workflow commands (inline annotations)
     Github,
+    /// One self-contained HTML page: summary, charts over the --history, a filterable table
+    Html,
 }
 
 #[derive(Debug, Args)]
@@ -285,6 +289,7 @@ pub fn main() -> i32 {
         Command::Init(args) => run_init(&args),
         Command::Explain(args) => explain(&args),
         Command::Catalog(args) => crate::commands::catalog::run(&args),
+        Command::Report(args) => crate::commands::report::run(args),
     }
 }
 
@@ -420,6 +425,7 @@ fn emit(out: &OutputArgs, outcome: &mut crate::scan::Outcome) -> i32 {
         Format::Sarif => report::sarif::render(&outcome.report),
         Format::Markdown => report::markdown::render(&outcome.report),
         Format::Github => report::github::render(&outcome.report),
+        Format::Html => crate::commands::report::html(&out.schedule, &mut outcome.report),
         Format::Human => {
             report::human::render(&outcome.report, &outcome.estate, &outcome.texts, human_options(to_terminal))
         }

@@ -5,7 +5,7 @@
 use std::io::Write as _;
 use std::path::PathBuf;
 
-use clap::Args;
+use clap::{Args, Subcommand};
 
 use crate::report::baseline::{self, History};
 use crate::report::notify::{self, NotifyFormat};
@@ -149,4 +149,89 @@ pub fn notify_all(args: &ScheduleArgs, report: &Report, location: Option<&str>) 
         }
     }
     ok
+}
+
+/// `--format html` of a run: the page, with the charts of `--history`. A history that cannot be
+/// read is an input error of the report (exit 2), shown on the page without its charts.
+pub fn html(args: &ScheduleArgs, report: &mut Report) -> String {
+    match crate::report::html::render_run(report, args.history.as_deref()) {
+        Ok(page) => page,
+        Err(e) => {
+            report.add_input_error(e);
+            crate::report::html::render_run(report, None).unwrap_or_default()
+        }
+    }
+}
+
+const REPORT_EXAMPLES: &str = "\
+Examples:
+  # every scheduled run keeps its report; the page shows the latest with charts of them all
+  driftlock scan --state envs/ --inventory inv/ --history reports/ --format json -o last.json
+  driftlock report html reports/ --output drift.html";
+
+/// `driftlock report`: work on reports earlier runs wrote.
+#[derive(Debug, Args)]
+#[command(after_long_help = REPORT_EXAMPLES)]
+pub struct ReportArgs {
+    #[command(subcommand)]
+    pub command: ReportCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReportCommand {
+    /// Write the HTML page of a history folder's latest report (charts of every run kept), or of
+    /// one JSON report
+    Html(HtmlArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct HtmlArgs {
+    /// A --history folder, or one JSON report
+    #[arg(value_name = "HISTORY_DIR|REPORT.json")]
+    pub path: PathBuf,
+    /// Write the page to FILE instead of standard output
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// Runs `driftlock report …`; returns the exit status.
+pub fn run(args: ReportArgs) -> i32 {
+    match args.command {
+        ReportCommand::Html(a) => run_html(&a),
+    }
+}
+
+/// Exit 0 once the page is written (it shows the report's gate; it does not gate), 2 when the
+/// report cannot be read.
+fn run_html(args: &HtmlArgs) -> i32 {
+    let page = match crate::report::html::render_path(&args.path) {
+        Ok(p) => p,
+        Err(e) => {
+            let mut out = String::new();
+            let handler =
+                miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor()).with_width(100);
+            let _ = handler.render_report(&mut out, &crate::error::RenderedError::new(&e));
+            let _ = write!(std::io::stderr(), "{out}");
+            return exit::NOT_AUDITED;
+        }
+    };
+    write_out(args.output.as_deref(), &page)
+}
+
+/// Writes to FILE or standard output; exit 0, or 2 when FILE cannot be written.
+fn write_out(path: Option<&std::path::Path>, text: &str) -> i32 {
+    match path {
+        Some(p) => match std::fs::write(p, text) {
+            Ok(()) => exit::OPEN,
+            Err(e) => {
+                let _ = writeln!(std::io::stderr(), "driftlock: cannot write {}: {e}", p.display());
+                exit::NOT_AUDITED
+            }
+        },
+        None => {
+            let mut out = std::io::stdout().lock();
+            let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+            exit::OPEN
+        }
+    }
 }

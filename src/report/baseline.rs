@@ -95,10 +95,10 @@ pub struct Baseline {
 /// The members that tell a driftlock report from the other JSON people keep around; everything
 /// else is skipped unread.
 #[derive(Deserialize)]
-struct Probe {
+pub(crate) struct Probe {
     schema: Option<String>,
-    command: Option<String>,
-    errors: Option<Vec<IgnoredAny>>,
+    pub(crate) command: Option<String>,
+    pub(crate) errors: Option<Vec<IgnoredAny>>,
     runs: Option<IgnoredAny>,
     terraform_version: Option<IgnoredAny>,
     resource_changes: Option<IgnoredAny>,
@@ -167,7 +167,7 @@ pub fn read_report_text(path: &Path, role: &str) -> Result<String, InputError> {
 }
 
 /// Checks that `text` is a driftlock report; returns its probe (command, error count).
-fn probe(name: &str, role: &str, text: &str) -> Result<Probe, InputError> {
+pub(crate) fn probe(name: &str, role: &str, text: &str) -> Result<Probe, InputError> {
     match serde_json::from_str::<Probe>(text) {
         Ok(p) if schema_ok(p.schema.as_deref()) => Ok(p),
         Ok(p) => Err(not_a_report(name, role, &looks_like(&p))),
