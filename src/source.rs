@@ -89,6 +89,15 @@ impl Source {
     }
 
     /// The raw bytes, decompressed when gzip.
+    /// The size of the input in bytes as stored (compressed when it is), for scheduling:
+    /// 0 when it cannot be known without reading it.
+    pub fn size_hint(&self) -> u64 {
+        match &self.origin {
+            Origin::Path(p) => std::fs::metadata(p).map_or(0, |m| m.len()),
+            Origin::Memory(b) => b.len() as u64,
+        }
+    }
+
     pub fn bytes(&self) -> Result<Vec<u8>, InputError> {
         let raw: std::borrow::Cow<'_, [u8]> = match &self.origin {
             Origin::Path(p) => std::borrow::Cow::Owned(std::fs::read(p).map_err(|e| self.unreadable(&e))?),

@@ -177,16 +177,25 @@ pub fn load(
     progress: &(dyn Fn() + Sync),
 ) -> Vec<InputError> {
     let ids: Vec<SourceId> = sources.into_iter().map(|s| estate.sources.add(s)).collect();
-    let results: Vec<Result<Parsed, InputError>> = ids
+    // Largest first, one file per task: a big file started last would leave the other workers
+    // idle at the end (rayon's adaptive split of the walk order did just that). Results go back
+    // into source order, so what the estate holds does not depend on scheduling.
+    let mut by_size: Vec<(u64, usize)> =
+        ids.iter().enumerate().map(|(i, id)| (work_estimate(estate.sources.get(*id)), i)).collect();
+    by_size.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    let mut parsed: Vec<(usize, Result<Parsed, InputError>)> = by_size
         .par_iter()
-        .map(|id| {
-            let r = parse_source_with(*id, estate.sources.get(*id), catalog, audit);
+        .with_max_len(1)
+        .map(|&(_, i)| {
+            let id = ids[i];
+            let r = parse_source_with(id, estate.sources.get(id), catalog, audit);
             progress();
-            r
+            (i, r)
         })
         .collect();
+    parsed.sort_unstable_by_key(|(i, _)| *i);
     let mut errors = Vec::new();
-    for r in results {
+    for (_, r) in parsed {
         match r {
             Ok(Parsed::State(s)) => estate.states.push(s),
             Ok(Parsed::Plan(p)) => estate.plans.push(*p),
@@ -207,6 +216,13 @@ pub fn load(
         }
     }
     errors
+}
+
+/// How much parsing a source is likely to take, to schedule the largest first: its size, a
+/// gzipped file's about five times its size (what it inflates to, plus inflating it).
+fn work_estimate(source: &Source) -> u64 {
+    let size = source.size_hint();
+    if source.name.ends_with(".gz") { size.saturating_mul(5) } else { size }
 }
 
 /// Reads, recognises and parses one source.
