@@ -259,7 +259,7 @@ pub struct Subject<'a> {
     pub terraform_type: Option<&'a str>,
     pub cloud_id: Option<&'a str>,
     pub address: Option<&'a str>,
-    pub tags: Option<&'a BTreeMap<String, String>>,
+    pub tags: Option<&'a crate::model::CompactMap<String>>,
 }
 
 impl Exception {

@@ -262,13 +262,13 @@ pub fn derive_facts(inv: &mut Inventory) {
                 let attached = r.attributes.get("attached_vpcs").and_then(Value::as_array).is_some_and(|a| {
                     !a.is_empty() && a.iter().all(|v| v.as_str().is_some_and(|v| default_vpcs.contains(v)))
                 });
-                r.attributes.insert("attached_to_default_vpc".into(), Value::Bool(attached));
+                r.attributes.insert("attached_to_default_vpc", Value::Bool(attached));
             }
             "AWS::EC2::DHCPOptions" => {
-                r.attributes.insert("used_by_default_vpc".into(), Value::Bool(default_dhcp.contains(&id)));
+                r.attributes.insert("used_by_default_vpc", Value::Bool(default_dhcp.contains(&id)));
             }
             "AWS::KMS::Key" => {
-                r.attributes.insert("aws_managed".into(), Value::Bool(aws_keys.contains(&id)));
+                r.attributes.insert("aws_managed", Value::Bool(aws_keys.contains(&id)));
             }
             _ => {}
         }
@@ -293,7 +293,7 @@ fn derive_azure_facts(inv: &mut Inventory) {
     for r in inv.resources.iter_mut().filter(|r| r.cloud == Cloud::Azure && &*r.cloud_type != RESOURCE_GROUP) {
         let Some(rg) = r.attributes.get("resource_group").and_then(Value::as_str) else { continue };
         if let Some(by) = managed.get(&(r.account.clone(), rg.to_ascii_lowercase())) {
-            r.attributes.insert("resource_group_managed_by".into(), by.clone());
+            r.attributes.insert("resource_group_managed_by", by.clone());
         }
     }
 }

@@ -22,7 +22,7 @@ use std::sync::{Arc, OnceLock};
 
 use rustc_hash::FxHashMap;
 use serde::Deserialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::ingest::AttributeFilter;
 use crate::model::{Cloud, Key, KeyKind};
@@ -285,14 +285,18 @@ pub fn keys_from_arn(entry: &Entry, template: &str, arn_text: &str) -> Vec<(KeyK
 }
 
 /// Fills `{attr}` placeholders from attributes; `None` when one is missing or empty.
-pub fn fill(template: &str, attrs: &Map<String, Value>, extra: &dyn Fn(&str) -> Option<String>) -> Option<String> {
+pub fn fill(
+    template: &str,
+    attrs: &dyn crate::model::Lookup,
+    extra: &dyn Fn(&str) -> Option<String>,
+) -> Option<String> {
     let mut out = String::with_capacity(template.len() + 32);
     let mut rest = template;
     while let Some(i) = rest.find('{') {
         out.push_str(&rest[..i]);
         let j = rest[i..].find('}')? + i;
         let name = &rest[i + 1..j];
-        let v = match attrs.get(name) {
+        let v = match attrs.lookup(name) {
             Some(Value::String(s)) if !s.is_empty() => s.clone(),
             Some(Value::Number(n)) => n.to_string(),
             _ => extra(name)?,
@@ -306,11 +310,13 @@ pub fn fill(template: &str, attrs: &Map<String, Value>, extra: &dyn Fn(&str) -> 
 
 impl Entry {
     /// The join keys of a state instance with these attributes.
-    pub fn state_keys(&self, attrs: &Map<String, Value>) -> Vec<Key> {
+    pub fn state_keys(&self, attrs: &dyn crate::model::Lookup) -> Vec<Key> {
         let mut out = Vec::with_capacity(self.keys.len());
         for spec in &self.keys {
             let value = match &spec.source {
-                KeySource::Attr(a) => attrs.get(a).and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_owned),
+                KeySource::Attr(a) => {
+                    attrs.lookup(a).and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_owned)
+                }
                 KeySource::Template(t) => fill(t, attrs, &|_| None),
             };
             if let Some(v) = value {
@@ -372,7 +378,7 @@ mod tests {
     fn state_keys_from_attributes() {
         let c = Catalog::builtin();
         let vpc = c.get("aws_vpc").unwrap();
-        let attrs: Map<String, Value> =
+        let attrs: serde_json::Map<String, Value> =
             serde_json::from_str(r#"{"id":"vpc-1","arn":"arn:aws:ec2:us-east-1:1:vpc/vpc-1"}"#).unwrap();
         let keys = vpc.state_keys(&attrs);
         assert!(keys.contains(&Key::new(KeyKind::Id, "vpc-1")));
@@ -409,7 +415,7 @@ mod tests {
 
     #[test]
     fn fill_templates() {
-        let attrs: Map<String, Value> = serde_json::from_str(r#"{"name":"b"}"#).unwrap();
+        let attrs: serde_json::Map<String, Value> = serde_json::from_str(r#"{"name":"b"}"#).unwrap();
         assert_eq!(
             fill("//storage.googleapis.com/{name}", &attrs, &|_| None).as_deref(),
             Some("//storage.googleapis.com/b")

@@ -1,8 +1,6 @@
 //! The governance lock's checks, over the phases of the configuration: lineage, serial,
 //! sequencing, out-of-phase types, and the verification trail.
 
-use std::collections::BTreeMap;
-
 use super::join::state_tags;
 use super::{Check, Ctx};
 use crate::code;
@@ -26,7 +24,7 @@ pub(crate) fn instance_phase(ctx: &Ctx<'_>, s: &State, i: &Instance) -> Option<u
             .get(&i.address.type_)
             .and_then(|e| state_tags(e, i))
             .or_else(|| i.attributes.get("tags_all").and_then(|t| serde_json::from_value(t.clone()).ok()))
-            .is_some_and(|t: BTreeMap<String, String>| t.get(key) == Some(value)),
+            .is_some_and(|t: crate::model::CompactMap<String>| t.get(key) == Some(value)),
     })
 }
 

@@ -117,11 +117,11 @@ impl Join {
 
 /// An instance's tags as the cloud should show them (the catalog's `tags_attr`), `aws:` tags
 /// dropped; `None` when the state does not record them.
-pub fn state_tags(e: &Entry, i: &Instance) -> Option<BTreeMap<String, String>> {
+pub fn state_tags(e: &Entry, i: &Instance) -> Option<crate::model::CompactMap<String>> {
     let v = i.attributes.get(&e.tags_attr).or_else(|| i.attributes.get("tags"))?;
     let o = match v {
         Value::Object(o) => o,
-        Value::Null => return Some(BTreeMap::new()),
+        Value::Null => return Some(crate::model::CompactMap::new()),
         _ => return None,
     };
     Some(

@@ -5,8 +5,8 @@
 use std::fmt;
 
 use serde::de::{DeserializeOwned, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
+use serde_json::Value;
 use serde_json::value::RawValue;
-use serde_json::{Map, Value};
 
 use crate::error::InputError;
 use crate::source::SourceId;
@@ -569,19 +569,19 @@ pub(crate) struct Select<'f> {
 }
 
 impl<'de> DeserializeSeed<'de> for Select<'_> {
-    type Value = Map<String, Value>;
+    type Value = crate::model::Attributes;
     fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
         d.deserialize_map(self)
     }
 }
 
 impl<'de> Visitor<'de> for Select<'_> {
-    type Value = Map<String, Value>;
+    type Value = crate::model::Attributes;
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("an object of attributes")
     }
     fn visit_unit<E>(self) -> Result<Self::Value, E> {
-        Ok(Map::new())
+        Ok(crate::model::Attributes::new())
     }
     fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Self::Value, A::Error> {
         select_members(self.filter, self.resource_type, &mut m, None)
@@ -594,8 +594,8 @@ fn select_members<'de, A: MapAccess<'de>>(
     resource_type: &str,
     m: &mut A,
     mut first: Option<KeyRef<'de>>,
-) -> Result<Map<String, Value>, A::Error> {
-    let mut out = Map::new();
+) -> Result<crate::model::Attributes, A::Error> {
+    let mut out: Vec<(String, Value)> = Vec::new();
     loop {
         let k = match first.take() {
             Some(k) => k,
@@ -605,12 +605,13 @@ fn select_members<'de, A: MapAccess<'de>>(
             },
         };
         if filter.keep(resource_type, &k.0) {
-            out.insert(k.0.into_owned(), m.next_value::<Value>()?);
+            let v = m.next_value::<Value>()?;
+            out.push((k.0.into_owned(), v));
         } else {
             m.next_value::<IgnoredAny>()?;
         }
     }
-    Ok(out)
+    Ok(out.into_iter().collect())
 }
 
 /// Where an attributes object starts, for reading it again whole (sensitive instances).
@@ -632,14 +633,14 @@ pub(crate) struct SelectSeed<'f> {
 }
 
 impl<'de> DeserializeSeed<'de> for SelectSeed<'_> {
-    type Value = Option<(Map<String, Value>, ObjectAt)>;
+    type Value = Option<(crate::model::Attributes, ObjectAt)>;
     fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
         d.deserialize_option(self)
     }
 }
 
 impl<'de> Visitor<'de> for SelectSeed<'_> {
-    type Value = Option<(Map<String, Value>, ObjectAt)>;
+    type Value = Option<(crate::model::Attributes, ObjectAt)>;
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("an object of attributes")
     }
@@ -653,7 +654,9 @@ impl<'de> Visitor<'de> for SelectSeed<'_> {
         d.deserialize_map(self)
     }
     fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Self::Value, A::Error> {
-        let Some(first) = m.next_key::<KeyRef<'de>>()? else { return Ok(Some((Map::new(), ObjectAt::Empty))) };
+        let Some(first) = m.next_key::<KeyRef<'de>>()? else {
+            return Ok(Some((crate::model::Attributes::new(), ObjectAt::Empty)));
+        };
         let at = match &first.0 {
             std::borrow::Cow::Borrowed(k) => object_start(self.text, k).map_or(ObjectAt::Unknown, ObjectAt::Offset),
             std::borrow::Cow::Owned(_) => ObjectAt::Unknown,
@@ -678,7 +681,7 @@ pub(crate) fn select_attributes(
     raw: &RawValue,
     filter: &dyn AttributeFilter,
     resource_type: &str,
-) -> Result<Map<String, Value>, InputError> {
+) -> Result<crate::model::Attributes, InputError> {
     let mut de = serde_json::Deserializer::from_str(raw.get());
     Select { filter, resource_type }.deserialize(&mut de).map_err(|e| ctx.error(raw, &e))
 }

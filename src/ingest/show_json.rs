@@ -119,7 +119,7 @@ fn read_module(
         let r: RawResource<'_> = ctx.parse(rraw)?;
         let attributes = match r.values {
             Some(v) => select_attributes(ctx, v, filter, &r.type_)?,
-            None => Map::new(),
+            None => crate::model::Attributes::new(),
         };
         if let (Some(mask), Some(v)) = (&r.sensitive_values, r.values) {
             if mask_has_true(mask) {

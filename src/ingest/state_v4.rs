@@ -10,8 +10,8 @@ use serde_json::{Map, Value};
 use super::json::{AttributeFilter, FileCtx, ObjectAt, SelectSeed, TopLevel, collect_leaves, select_attributes};
 use crate::code;
 use crate::error::InputError;
-use crate::model::PathStep;
 use crate::model::{Address, IndexKey, Instance, Locator, Mode, Seg, State, StateFormat, Status};
+use crate::model::{Attributes, PathStep};
 
 #[derive(Deserialize)]
 struct RawResource<'a> {
@@ -105,7 +105,7 @@ pub(crate) fn parse(ctx: &FileCtx<'_>, top: &TopLevel<'_>, filter: &dyn Attribut
             };
             let attributes = match (i.attributes, &i.attributes_flat) {
                 (Some(a), _) => one_tag_map(select_attributes(ctx, a, filter, &r.type_)?),
-                (None, Some(flat)) => unflatten(flat, filter, &r.type_),
+                (None, Some(flat)) => unflatten(flat, filter, &r.type_).into(),
                 (None, None) => {
                     return Err(ctx.shape(
                         iraw,
@@ -174,7 +174,7 @@ pub(crate) fn parse(ctx: &FileCtx<'_>, top: &TopLevel<'_>, filter: &dyn Attribut
 }
 
 /// `tags_all` holds `tags` and the provider's default tags: keep one map.
-fn one_tag_map(mut m: Map<String, Value>) -> Map<String, Value> {
+fn one_tag_map(mut m: Attributes) -> Attributes {
     if m.contains_key("tags_all") {
         m.remove("tags");
     }
@@ -391,7 +391,7 @@ impl<'a> Visitor<'a> for InstanceSeed<'_, 'a> {
         let mut status: Option<Option<Text<'a>>> = None;
         let mut deposed: Option<Option<String>> = None;
         let mut schema_version: Option<Option<u64>> = None;
-        let mut attributes: Option<Option<(Map<String, Value>, ObjectAt)>> = None;
+        let mut attributes: Option<Option<(Attributes, ObjectAt)>> = None;
         let mut flat: Option<Option<Map<String, Value>>> = None;
         let mut sensitive: Option<Option<&'a RawValue>> = None;
         let mut start = None;
@@ -432,7 +432,7 @@ impl<'a> Visitor<'a> for InstanceSeed<'_, 'a> {
         };
         let (attributes, attributes_at) = match (attributes.flatten(), flat.flatten()) {
             (Some((a, at)), _) => (Some(one_tag_map(a)), Some(at)),
-            (None, Some(flat)) => (Some(unflatten(&flat, self.filter, &self.head.type_)), None),
+            (None, Some(flat)) => (Some(unflatten(&flat, self.filter, &self.head.type_).into()), None),
             (None, None) => (None, None),
         };
         let Some(attributes) = attributes else { return Err(A::Error::custom("no attributes")) };

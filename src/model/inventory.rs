@@ -4,13 +4,12 @@
 //! The same resource seen in several sources is one [`CloudResource`]: records are merged
 //! when they share any [`Key`] of the same cloud type (a hash join, never nested loops).
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
-use super::Locator;
+use super::{CompactMap, Locator};
 use crate::source::SourceId;
 
 /// Which cloud a resource lives in.
@@ -132,10 +131,10 @@ pub struct CloudResource {
     pub account: Option<String>,
     pub name: Option<String>,
     /// Tags or labels; `None` when the source cannot tell (not "no tags").
-    pub tags: Option<BTreeMap<String, String>>,
+    pub tags: Option<CompactMap<String>>,
     /// Attributes in Terraform's vocabulary (`cidr_block`, `ingress` normalized), and the
     /// facts default presets look at (`is_default`, `group_name`, `path`…).
-    pub attributes: Map<String, Value>,
+    pub attributes: CompactMap<Value>,
     pub sightings: Vec<Sighting>,
 }
 
@@ -150,7 +149,7 @@ impl CloudResource {
             account: None,
             name: None,
             tags: None,
-            attributes: Map::new(),
+            attributes: CompactMap::new(),
             sightings: Vec::new(),
         }
     }
@@ -168,7 +167,7 @@ impl CloudResource {
     pub fn attr(mut self, name: &str, value: impl Into<Value>) -> Self {
         let v = value.into();
         if !v.is_null() {
-            self.attributes.insert(name.to_owned(), v);
+            self.attributes.insert(name, v);
         }
         self
     }
@@ -190,7 +189,7 @@ impl CloudResource {
         self.name = self.name.take().or(other.name);
         self.tags = self.tags.take().or(other.tags);
         for (k, v) in other.attributes {
-            self.attributes.entry(k).or_insert(v);
+            self.attributes.insert_if_absent(k, v);
         }
         self.sightings.extend(other.sightings);
     }
@@ -305,7 +304,7 @@ mod tests {
         a.tags = None;
         inv.add(a);
         let mut b = vpc("vpc-1").key(KeyKind::Arn, "arn:aws:ec2:us-east-1:1:vpc/vpc-1");
-        b.tags = Some(BTreeMap::from([("Name".into(), "x".into())]));
+        b.tags = Some([("Name", "x".to_owned())].into_iter().collect());
         inv.add(b);
         inv.add(vpc("vpc-2"));
         assert_eq!(inv.resources.len(), 2);

@@ -4,6 +4,7 @@
 
 mod address;
 mod audit;
+mod compact;
 mod inventory;
 mod locator;
 mod plan;
@@ -14,6 +15,7 @@ pub use audit::{
     Action, AuditCounts, AuditEvent, AuditFile, AuditTrail, Judged, Operation, Principal, PrincipalType, ToolSeen,
     Touches, Verdict, touch_key,
 };
+pub use compact::{CompactMap, Lookup};
 pub use inventory::{Cloud, CloudResource, Coverage, Inventory, Key, KeyKind, Scope, Sighting, asset_name};
 pub use locator::{Locator, Seg};
 pub use plan::{Actions, Change, Plan};

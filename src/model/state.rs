@@ -1,6 +1,6 @@
 //! A state, whichever format it came in: raw v4 (`terraform.tfstate`) or `show -json`.
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::{Address, Locator};
 use crate::source::SourceId;
@@ -24,8 +24,9 @@ pub enum Status {
 }
 
 /// The attributes driftlock keeps of an instance: the ones identity and drift checks need,
-/// never the whole object (a large state would not fit in memory otherwise).
-pub type Attributes = Map<String, Value>;
+/// never the whole object (a large state would not fit in memory otherwise), in a map sized to
+/// them.
+pub type Attributes = super::CompactMap<Value>;
 
 /// One resource instance object (a deposed object is an instance of its own).
 #[derive(Debug, Clone)]

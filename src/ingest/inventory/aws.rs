@@ -674,7 +674,7 @@ fn tagging<'t>(ctx: &Ctx<'_, '_>, top: &TopLevel<'t>, text: &'t str) -> Result<P
                 regions.insert(reg.clone());
             }
         }
-        r.tags = rec.tags.get().or(Some(BTreeMap::new()));
+        r.tags = (rec.tags.get().or(Some(BTreeMap::new()))).map(Into::into);
         part.resources.push(finish(r, ctx, "aws-tagging", located(key, i, offset).focus("ResourceARN")));
     }
     // The API is regional; a file without a region hint vouches for the regions its ARNs show.
@@ -825,7 +825,7 @@ fn config_items<'t>(
         r.region = region.map(str::to_owned).or(r.region);
         r.account = account.map(str::to_owned).or(r.account);
         if let Tags::Read(tags) = rec.tags {
-            r.tags = tags;
+            r.tags = (tags).map(Into::into);
         }
         let configuration = match &rec.configuration {
             Field::Str(s) => serde_json::from_str::<Value>(s).unwrap_or(Value::Null),
@@ -958,7 +958,7 @@ fn config_select(ctx: &Ctx<'_, '_>, top: &TopLevel<'_>) -> Result<Part, InputErr
             r = name_key(ctx, r, t, n);
         }
         if let Some(tags) = v.get("tags") {
-            r.tags = aws_tags(Some(tags));
+            r.tags = (aws_tags(Some(tags))).map(Into::into);
         }
         if let Some(c) = v.get("configuration") {
             r = config_attributes(r, t, id, c);
@@ -979,7 +979,7 @@ fn resource_explorer<'t>(ctx: &Ctx<'_, '_>, top: &TopLevel<'t>, text: &'t str) -
         if let Some(props) = rec.get("Properties").and_then(Value::as_array) {
             for p in props {
                 if str_of(p, "Name") == Some("tags") {
-                    r.tags = aws_tags(p.get("Data"));
+                    r.tags = (aws_tags(p.get("Data"))).map(Into::into);
                 }
             }
         }
@@ -1053,7 +1053,7 @@ fn ec2<'t>(ctx: &Ctx<'_, '_>, top: &TopLevel<'t>, text: &'t str, kind: Ec2Kind) 
                 let mut r =
                     build(ctx, cloud_type, region.as_deref(), owner.or(ctx.hints.account.as_deref()), &[("id", id)])
                         .key(KeyKind::Id, id);
-                r.tags = inst.tags.get().or(Some(BTreeMap::new()));
+                r.tags = (inst.tags.get().or(Some(BTreeMap::new()))).map(Into::into);
                 r = r.attr("instance_type", inst.instance_type.value()).attr("state", state);
                 let loc = match offset {
                     Some(_) => located(key, i, offset),
@@ -1099,7 +1099,7 @@ fn ec2<'t>(ctx: &Ctx<'_, '_>, top: &TopLevel<'t>, text: &'t str, kind: Ec2Kind) 
                 r = r.key(KeyKind::Arn, a);
                 r.cloud_id = a.to_owned();
             }
-            r.tags = tags;
+            r.tags = (tags).map(Into::into);
             r = match kind {
                 Ec2Kind::Vpcs => r
                     .attr("cidr_block", rec.cidr_block.value())
@@ -1193,7 +1193,7 @@ fn iam<'t>(
             r = r.attr("assume_role_policy", json_doc(&d));
         }
         if let Tags::Read(tags) = rec.tags {
-            r.tags = tags;
+            r.tags = (tags).map(Into::into);
         }
         part.resources.push(finish(r, ctx, format, located(key, i, offset).focus("Arn")));
     }

@@ -212,7 +212,7 @@ impl<'c> Collector<'c> {
         if let Some(s) = &r.account {
             self.subscriptions.insert(s.clone());
         }
-        r.tags = row.get("tags").map(tags).transpose()?;
+        r.tags = row.get("tags").map(tags).transpose()?.map(Into::into);
         Ok(r)
     }
 
@@ -326,7 +326,7 @@ mod tests {
         assert_eq!(s.attributes["address_prefixes"], serde_json::json!(["10.0.1.0/24"]));
         assert_eq!(s.sightings[0].locator.path.len(), 4);
         assert!(p.coverage.iter().any(|c| c.cloud_type.as_deref() == Some(SUBNET)));
-        assert_eq!(p.resources[1].tags.as_ref().map(BTreeMap::len), Some(0));
+        assert_eq!(p.resources[1].tags.as_ref().map(crate::model::CompactMap::len), Some(0));
     }
 
     #[test]

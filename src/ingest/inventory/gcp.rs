@@ -433,7 +433,8 @@ impl<'c> Collector<'c> {
             },
             (None, true) => rec.get("labels").map_or_else(|| Some(BTreeMap::new()), labels),
             (None, false) => None,
-        };
+        }
+        .map(Into::into);
         if let Some(d) = data {
             r = attributes(r, asset_type, d);
         }
@@ -526,7 +527,7 @@ mod tests {
         assert_eq!(r.keys, vec![Key::new(KeyKind::Asset, &r.cloud_id)]);
         assert_eq!((r.region.as_deref(), r.account.as_deref()), (Some("us-central1"), Some("p1")));
         assert_eq!(r.attributes["ip_cidr_range"], "10.0.0.0/24");
-        assert_eq!(r.tags.as_ref().map(BTreeMap::len), Some(0));
+        assert_eq!(r.tags.as_ref().map(crate::model::CompactMap::len), Some(0));
         assert!(p.coverage.iter().any(|c| c.cloud_type.as_deref() == Some("compute.googleapis.com/Subnetwork")));
         assert!(p.coverage.iter().any(|c| c.cloud_type.as_deref() == Some("pubsub.googleapis.com/Topic")));
         assert!(p.coverage.iter().all(|c| c.account.as_deref() == Some("p1") && c.scope == Scope::All));

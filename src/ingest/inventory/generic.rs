@@ -171,10 +171,10 @@ impl<'c> Collector<'c> {
             }
         }
         attrs.remove("id");
-        r.attributes = attrs;
+        r.attributes = attrs.into();
         r.region = region;
         r.account = account;
-        r.tags = tags;
+        r.tags = tags.map(Into::into);
         self.scopes.insert((r.cloud, r.cloud_type.clone(), r.region.clone(), r.account.clone()));
         r.sightings.push(Sighting { source: self.source, locator: loc, format: FORMAT });
         self.part.resources.push(r);
@@ -247,7 +247,7 @@ mod tests {
         let r = &p.resources[0];
         assert_eq!((r.cloud, r.cloud_type.as_ref()), (Cloud::Other, "cloudflare_record"));
         assert_eq!(r.keys, vec![id_key("abc")]);
-        assert_eq!(r.tags.as_ref().map(BTreeMap::len), Some(0));
+        assert_eq!(r.tags.as_ref().map(crate::model::CompactMap::len), Some(0));
     }
 
     #[test]
