@@ -6,7 +6,9 @@
 
 use std::sync::Arc;
 
-use rustc_hash::FxHashMap;
+use std::hash::{Hash, Hasher};
+
+use hashbrown::HashTable;
 use serde_json::Value;
 
 use super::{CompactMap, Locator};
@@ -229,18 +231,46 @@ pub struct Coverage {
 pub struct Inventory {
     pub resources: Vec<CloudResource>,
     pub coverage: Vec<Coverage>,
-    /// By cloud type, then key: looked up with borrowed keys, never a clone per lookup.
-    index: FxHashMap<Arc<str>, FxHashMap<Key, usize>>,
-    /// ARNs are unique across types: found even when the type is unknown to the catalog.
-    arns: FxHashMap<String, usize>,
+    /// (cloud type, key) → resource. An entry names the resource and which of its keys it was
+    /// indexed under (merges only ever append keys, so that position stays valid): eight bytes,
+    /// no copy of the key.
+    index: HashTable<KeyRef>,
+    /// ARN → resource, whatever the type (ARNs are unique across types: found even when the
+    /// type is unknown to the catalog); entries as in `index`.
+    arns: HashTable<KeyRef>,
+}
+
+/// A key of a resource in [`Inventory::resources`]: `resources[resource].keys[key]`.
+#[derive(Debug, Clone, Copy)]
+struct KeyRef {
+    resource: u32,
+    key: u32,
+}
+
+fn type_key_hash(cloud_type: &str, key: &Key) -> u64 {
+    let mut h = rustc_hash::FxHasher::default();
+    cloud_type.hash(&mut h);
+    key.hash(&mut h);
+    h.finish()
+}
+
+fn arn_hash(arn: &str) -> u64 {
+    let mut h = rustc_hash::FxHasher::default();
+    arn.hash(&mut h);
+    h.finish()
 }
 
 impl Inventory {
+    fn key_of(&self, e: KeyRef) -> (&CloudResource, &Key) {
+        let r = &self.resources[e.resource as usize];
+        (r, &r.keys[e.key as usize])
+    }
+
     /// Adds a record, merging it into the resource it shares a key with.
     pub fn add(&mut self, r: CloudResource) {
         let found = r.keys.iter().find_map(|k| {
-            let hit = self.index.get(&*r.cloud_type).and_then(|m| m.get(k)).copied().or_else(|| match k.kind {
-                KeyKind::Arn => self.arns.get(&k.value).copied(),
+            let hit = self.find(&r.cloud_type, k).or_else(|| match k.kind {
+                KeyKind::Arn => self.arn(&k.value),
                 _ => None,
             })?;
             // Names and service ids are unique only within a region and account: a record that
@@ -258,29 +288,57 @@ impl Inventory {
                 self.resources.len() - 1
             }
         };
-        let r = &self.resources[idx];
-        let by_key = match self.index.get_mut(&*r.cloud_type) {
-            Some(m) => m,
-            None => self.index.entry(r.cloud_type.clone()).or_default(),
-        };
-        for k in &r.keys {
-            if !by_key.contains_key(k) {
-                by_key.insert(k.clone(), idx);
+        let Ok(resource) = u32::try_from(idx) else { return };
+        for pos in 0..self.resources[idx].keys.len() {
+            let Ok(key) = u32::try_from(pos) else { break };
+            let entry = KeyRef { resource, key };
+            let (r, k) = self.key_of(entry);
+            let h = type_key_hash(&r.cloud_type, k);
+            if self.find_hashed(h, &r.cloud_type, k).is_none() {
+                let Inventory { resources, index, .. } = self;
+                index.insert_unique(h, entry, |e| {
+                    let r = &resources[e.resource as usize];
+                    type_key_hash(&r.cloud_type, &r.keys[e.key as usize])
+                });
             }
-            if k.kind == KeyKind::Arn && !self.arns.contains_key(&k.value) {
-                self.arns.insert(k.value.clone(), idx);
+            let (_, k) = self.key_of(entry);
+            if k.kind == KeyKind::Arn {
+                let h = arn_hash(&k.value);
+                if self.arn_hashed(h, &k.value).is_none() {
+                    let Inventory { resources, arns, .. } = self;
+                    arns.insert_unique(h, entry, |e| {
+                        arn_hash(&resources[e.resource as usize].keys[e.key as usize].value)
+                    });
+                }
             }
         }
     }
 
+    fn find_hashed(&self, h: u64, cloud_type: &str, key: &Key) -> Option<usize> {
+        self.index
+            .find(h, |&e| {
+                let (r, k) = self.key_of(e);
+                k == key && *r.cloud_type == *cloud_type
+            })
+            .map(|e| e.resource as usize)
+    }
+
+    fn arn_hashed(&self, h: u64, arn: &str) -> Option<usize> {
+        self.arns.find(h, |&e| self.key_of(e).1.value == arn).map(|e| e.resource as usize)
+    }
+
+    fn arn(&self, arn: &str) -> Option<usize> {
+        self.arn_hashed(arn_hash(arn), arn)
+    }
+
     /// The resource with this ARN, whatever its type.
     pub fn find_arn(&self, arn: &str) -> Option<usize> {
-        self.arns.get(Key::new(KeyKind::Arn, arn).value.as_str()).copied()
+        self.arn(Key::new(KeyKind::Arn, arn).value.as_str())
     }
 
     /// The resource of `cloud_type` with this key.
     pub fn find(&self, cloud_type: &Arc<str>, key: &Key) -> Option<usize> {
-        self.index.get(&**cloud_type).and_then(|m| m.get(key)).copied()
+        self.find_hashed(type_key_hash(cloud_type, key), cloud_type, key)
     }
 
     pub fn is_empty(&self) -> bool {
