@@ -23,8 +23,8 @@ pub(crate) fn instance_phase(ctx: &Ctx<'_>, s: &State, i: &Instance) -> Option<u
             .catalog
             .get(&i.address.type_)
             .and_then(|e| state_tags(e, i))
-            .or_else(|| i.attributes.get("tags_all").and_then(|t| serde_json::from_value(t.clone()).ok()))
-            .is_some_and(|t: crate::model::CompactMap<String>| t.get(key) == Some(value)),
+            .or_else(|| i.tag_map("tags_all").and_then(Result::ok))
+            .is_some_and(|t| t.get(key) == Some(value)),
     })
 }
 

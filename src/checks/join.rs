@@ -118,18 +118,9 @@ impl Join {
 /// An instance's tags as the cloud should show them (the catalog's `tags_attr`), `aws:` tags
 /// dropped; `None` when the state does not record them.
 pub fn state_tags(e: &Entry, i: &Instance) -> Option<crate::model::CompactMap<String>> {
-    let v = i.attributes.get(&e.tags_attr).or_else(|| i.attributes.get("tags"))?;
-    let o = match v {
-        Value::Object(o) => o,
-        Value::Null => return Some(crate::model::CompactMap::new()),
-        _ => return None,
-    };
-    Some(
-        o.iter()
-            .filter(|(k, _)| !k.starts_with("aws:"))
-            .map(|(k, v)| (k.clone(), v.as_str().map_or_else(|| v.to_string(), str::to_owned)))
-            .collect(),
-    )
+    let mut m = i.tag_map(&e.tags_attr).or_else(|| i.tag_map("tags"))?.ok()?;
+    m.retain(|k, _| !k.starts_with("aws:"));
+    Some(m)
 }
 
 /// Counts of the inventory comparison, for the report's summary.

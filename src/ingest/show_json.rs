@@ -121,6 +121,7 @@ fn read_module(
             Some(v) => select_attributes(ctx, v, filter, &r.type_)?,
             None => crate::model::Attributes::new(),
         };
+        let (attributes, tag_maps) = Instance::split_tag_maps(attributes);
         if let (Some(mask), Some(v)) = (&r.sensitive_values, r.values) {
             if mask_has_true(mask) {
                 let full: Value = ctx.parse_owned(v)?;
@@ -148,6 +149,7 @@ fn read_module(
             deposed: r.deposed_key,
             schema_version: r.schema_version,
             attributes,
+            tag_maps,
             sensitive_paths: Vec::new(),
             locator: loc.child(Seg::Key("resources")).child(Seg::Index(j as u32)).focus(focus),
         });

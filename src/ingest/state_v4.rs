@@ -141,6 +141,7 @@ pub(crate) fn parse(ctx: &FileCtx<'_>, top: &TopLevel<'_>, filter: &dyn Attribut
             let mut locator = res_loc.child(Seg::Key("instances")).child(Seg::Index(ii as u32));
             locator.offset = u32::try_from(ctx.offset(iraw)).ok();
             locator.focus = Some(focus(i.deposed.is_some(), status));
+            let (attributes, tag_maps) = Instance::split_tag_maps(attributes);
             instances.push(Instance {
                 address: Address {
                     module: module.clone(),
@@ -154,6 +155,7 @@ pub(crate) fn parse(ctx: &FileCtx<'_>, top: &TopLevel<'_>, filter: &dyn Attribut
                 deposed: i.deposed,
                 schema_version: i.schema_version,
                 attributes,
+                tag_maps,
                 sensitive_paths,
                 locator,
             });
@@ -471,6 +473,7 @@ impl<'a> Visitor<'a> for InstanceSeed<'_, 'a> {
         let mut locator = Locator::new(Vec::new()).focus(focus(deposed.is_some(), status));
         locator.offset = start.flatten().and_then(|o| u32::try_from(o).ok());
         let h = self.head;
+        let (attributes, tag_maps) = Instance::split_tag_maps(attributes);
         let instance = Instance {
             address: Address {
                 module: h.module.clone(),
@@ -484,6 +487,7 @@ impl<'a> Visitor<'a> for InstanceSeed<'_, 'a> {
             deposed,
             schema_version: schema_version.flatten(),
             attributes,
+            tag_maps,
             sensitive_paths,
             locator,
         };

@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use super::{Address, Locator};
+use super::{Address, CompactMap, Locator};
 use crate::source::SourceId;
 
 /// Which format a state was read from.
@@ -40,6 +40,10 @@ pub struct Instance {
     pub deposed: Option<String>,
     pub schema_version: Option<u64>,
     pub attributes: Attributes,
+    /// The kept tag and label maps (`tags_all`, `labels`…) whose values are all strings, out
+    /// of `attributes` and in compact form: a `serde_json` object would cost a tree node of
+    /// eleven slots per instance. Read them with [`Instance::tag_map`].
+    pub tag_maps: CompactMap<CompactMap<String>>,
     /// Attribute paths marked sensitive (values never printed).
     pub sensitive_paths: Vec<Vec<PathStep>>,
     pub locator: Locator,
@@ -80,7 +84,50 @@ impl Instance {
     pub fn id(&self) -> Option<&str> {
         self.attributes.get("id").and_then(Value::as_str)
     }
+
+    /// The tag or label map `name` as the state records it: `None` when the attribute is not
+    /// kept, `Some(Null)`-like empty when it is null, `Err` with the value when it is not an
+    /// object (shapes terraform does not write).
+    pub fn tag_map(&self, name: &str) -> Option<Result<CompactMap<String>, &Value>> {
+        if let Some(m) = self.tag_maps.get(name) {
+            return Some(Ok(m.clone()));
+        }
+        Some(match self.attributes.get(name)? {
+            Value::Object(o) => Ok(o
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str().map_or_else(|| v.to_string(), str::to_owned)))
+                .collect()),
+            Value::Null => Ok(CompactMap::new()),
+            other => Err(other),
+        })
+    }
+
+    /// Moves the tag and label maps whose values are all strings out of `attributes` (see
+    /// [`Instance::tag_maps`]).
+    pub fn split_tag_maps(mut attributes: Attributes) -> (Attributes, CompactMap<CompactMap<String>>) {
+        let mut maps = CompactMap::new();
+        for name in TAG_MAPS {
+            let all_strings =
+                matches!(attributes.get(name), Some(Value::Object(o)) if o.values().all(Value::is_string));
+            if all_strings {
+                if let Some(Value::Object(o)) = attributes.remove(name) {
+                    let m: CompactMap<String> = o
+                        .into_iter()
+                        .map(|(k, v)| match v {
+                            Value::String(s) => (k, s),
+                            other => (k, other.to_string()),
+                        })
+                        .collect();
+                    maps.insert(name, m);
+                }
+            }
+        }
+        (attributes, maps)
+    }
 }
+
+/// The attributes that hold tag or label maps.
+const TAG_MAPS: [&str; 5] = ["tags", "tags_all", "labels", "effective_labels", "terraform_labels"];
 
 /// `provider["registry.terraform.io/hashicorp/aws"].west` → `aws`; `provider.aws.west` → `aws`;
 /// `registry.terraform.io/hashicorp/aws` → `aws`.
@@ -103,7 +150,43 @@ pub fn provider_short_name(p: &str) -> Option<&str> {
 
 #[cfg(test)]
 mod tests {
-    use super::provider_short_name;
+    use super::*;
+
+    #[test]
+    fn tag_maps_of_strings_leave_the_attributes_and_read_back_the_same() {
+        let attrs: Attributes = serde_json::json!({
+            "id": "i-1", "tags_all": {"Name": "web", "env": "prod"}, "labels": {"n": 1}, "tags": null
+        })
+        .as_object()
+        .cloned()
+        .unwrap()
+        .into();
+        let (rest, maps) = Instance::split_tag_maps(attrs);
+        assert_eq!(rest.keys().collect::<Vec<_>>(), ["id", "labels", "tags"], "non-string and null maps stay");
+        assert_eq!(maps.keys().collect::<Vec<_>>(), ["tags_all"]);
+        let i = Instance {
+            address: Address {
+                module: String::new(),
+                mode: crate::model::Mode::Managed,
+                type_: "aws_instance".into(),
+                name: "web".into(),
+                index: None,
+            },
+            provider: String::new(),
+            status: Status::Ready,
+            deposed: None,
+            schema_version: None,
+            attributes: rest,
+            tag_maps: maps,
+            sensitive_paths: Vec::new(),
+            locator: Locator::default(),
+        };
+        let t = i.tag_map("tags_all").unwrap().unwrap();
+        assert_eq!(t.iter().collect::<Vec<_>>(), [("Name", &"web".to_owned()), ("env", &"prod".to_owned())]);
+        assert_eq!(i.tag_map("labels").unwrap().unwrap()["n"], "1");
+        assert!(i.tag_map("tags").unwrap().unwrap().is_empty());
+        assert!(i.tag_map("effective_labels").is_none());
+    }
 
     #[test]
     fn provider_names() {
