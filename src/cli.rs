@@ -181,6 +181,13 @@ Examples:
   # machine-readable report for CI
   driftlock scan --state envs/ --format json --output driftlock-report.json
 
+  # who changed the account since the lock, from a downloaded trail whose digests and
+  # signatures are checked offline (a tampered or incomplete trail closes the gate)
+  aws s3 sync s3://BUCKET/AWSLogs/123456789012/ trail/
+  aws cloudtrail list-public-keys --start-time 2026-11-01 > keys.json
+  driftlock scan --config driftlock.toml --audit-log trail/ --since 2026-11-20 \
+    --cloudtrail-public-keys keys.json --require-complete-trail
+
 Inputs are recognised by content (raw state v4, show -json state, plan JSON); `.gz` files are
 decompressed. Exit status is the gate:
   0  open: every input audited, no error-severity finding
@@ -231,6 +238,18 @@ pub struct ScanArgs {
     /// Judge audit-log writes up to this time (RFC 3339 or YYYY-MM-DD, UTC, inclusive)
     #[arg(long, value_name = "TIME", value_parser = parse_time)]
     pub until: Option<jiff::Timestamp>,
+    /// `aws cloudtrail list-public-keys` output: verify every CloudTrail digest's signature
+    /// offline (digests are read from the `CloudTrail-Digest/` folders given with --audit-log)
+    #[arg(long, value_name = "FILE")]
+    pub cloudtrail_public_keys: Option<PathBuf>,
+    /// Fail closed when the audit trail's completeness or authenticity cannot be proven (no
+    /// digest files, signatures not verified): audit-trail-unverified becomes an error
+    #[arg(long)]
+    pub require_complete_trail: bool,
+    /// AWS regions the audit logs must cover (comma-separated; added to the regions the AWS
+    /// inventories show); a region without CloudTrail logs is an audit-coverage-gap
+    #[arg(long = "audit-region", value_delimiter = ',', value_name = "REGION,...")]
+    pub audit_regions: Vec<String>,
     /// driftlock.toml: severities, exceptions, phases, the governance record
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
@@ -309,6 +328,9 @@ fn run_scan(args: ScanArgs) -> i32 {
         until: args.until,
         // Only the human renderer quotes the inputs; other formats need positions, not texts.
         skip_texts: args.output.format != Format::Human,
+        cloudtrail_public_keys: args.cloudtrail_public_keys,
+        require_complete_trail: args.require_complete_trail,
+        audit_regions: args.audit_regions,
     };
     let mut outcome = scan(&opts);
     let code = emit(&args.output, &mut outcome);

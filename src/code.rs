@@ -233,6 +233,15 @@ codes! {
     /// A write by an undocumented principal or tool, or an artifact of an unlisted version.
     UNDOCUMENTED_TOOLING = "DL0602", "undocumented-tooling", Error, UndocumentedTooling, false,
         "a change was made by a principal, tool or tool version the governance record does not name";
+    /// A log file or digest changed, removed or added after CloudTrail delivered it.
+    AUDIT_LOG_TAMPERED = "DL0603", "audit-log-tampered", Error, MissingGovernanceArtifacts, false,
+        "a CloudTrail log file or digest was altered, removed or added after delivery, or a digest's signature does not verify";
+    /// Time or a region in scope the audit logs cannot cover.
+    AUDIT_COVERAGE_GAP = "DL0604", "audit-coverage-gap", Error, MissingGovernanceArtifacts, false,
+        "part of the window or a region in scope is covered by no CloudTrail digest or log file";
+    /// Completeness or authenticity that could not be proven.
+    AUDIT_TRAIL_UNVERIFIED = "DL0605", "audit-trail-unverified", Warning, Coverage, false,
+        "the audit trail's completeness or authenticity could not be proven (no digest files, or signatures not verified)";
 
     /// A state type with no catalog entry.
     UNSUPPORTED_TYPE = "DL0701", "unsupported-type", Note, Coverage, false,

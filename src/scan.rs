@@ -51,6 +51,13 @@ pub struct ScanOptions {
     pub until: Option<jiff::Timestamp>,
     /// The report will not be rendered as human text: keep no input texts for snippets.
     pub skip_texts: bool,
+    /// `--cloudtrail-public-keys`: `aws cloudtrail list-public-keys` output, to verify digest
+    /// signatures offline.
+    pub cloudtrail_public_keys: Option<PathBuf>,
+    /// `--require-complete-trail`: a trail whose completeness cannot be proven is an error.
+    pub require_complete_trail: bool,
+    /// `--audit-region`: AWS regions the audit logs must cover.
+    pub audit_regions: Vec<String>,
 }
 
 /// A finished scan: the model, the report, and the texts of inputs with findings (for snippets).
@@ -176,6 +183,16 @@ pub fn scan(opts: &ScanOptions) -> Outcome {
             sources.push(src);
         }
     }
+    let public_keys = match &opts.cloudtrail_public_keys {
+        Some(path) => match checks::trail::load_public_keys(path) {
+            Ok(k) => Some(k),
+            Err(e) => {
+                errors.push(e);
+                None
+            }
+        },
+        None => None,
+    };
     let bar = progress_bar(opts.progress, sources.len());
     let tick = || bar.inc(1);
     let window = audit_window(opts, config.as_ref());
@@ -262,6 +279,13 @@ pub fn scan(opts: &ScanOptions) -> Outcome {
         let (artifacts, artifact_errors) = checks::audit::artifact_findings(&estate, config.as_ref());
         findings.extend(artifacts);
         errors.extend(artifact_errors);
+        let trail = checks::trail::TrailOptions {
+            window,
+            keys: public_keys.as_ref(),
+            require_complete: opts.require_complete_trail,
+            regions: opts.audit_regions.clone(),
+        };
+        findings.extend(checks::trail::findings(&estate, &trail));
     }
     if let Some(c) = &config {
         c.apply(&mut findings);

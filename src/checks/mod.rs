@@ -14,6 +14,7 @@ mod plan_drift;
 mod plan_incomplete;
 mod plan_review;
 mod tainted;
+pub mod trail;
 mod unmanaged;
 mod unsupported;
 

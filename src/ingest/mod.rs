@@ -111,7 +111,7 @@ pub fn expand(args: &[InputArg]) -> Expanded {
             let found_state = sources[before..].iter().any(|s| s.name.rsplit('/').next() != Some(LOCK_INFO));
             if !found_state && arg.role == Role::AuditLog {
                 errors.push(
-                    InputError::new(&code::NO_INPUTS, display_path(&arg.path), format!("{} holds no audit log file (*.json, *.jsonl, *.ndjson, optionally .gz; CloudTrail-Digest/ is not a log)", display_path(&arg.path)))
+                    InputError::new(&code::NO_INPUTS, display_path(&arg.path), format!("{} holds no audit log file (*.json, *.jsonl, *.ndjson, optionally .gz)", display_path(&arg.path)))
                         .with_help("download the trail first (`aws s3 sync s3://BUCKET/AWSLogs/ logs/`, `gcloud logging read … --format=json`, `az monitor activity-log list`); an empty directory is never a clean trail"),
                 );
             } else if !found_state && arg.role == Role::Inventory {
@@ -138,8 +138,7 @@ pub fn expand(args: &[InputArg]) -> Expanded {
 
 fn walk_dir(dir: &Path, role: Role, sources: &mut Vec<Source>, errors: &mut Vec<InputError>) {
     let walker = walkdir::WalkDir::new(dir).follow_links(true).sort_by_file_name().into_iter().filter_entry(|e| {
-        let skipped: &[&str] =
-            if role == Role::AuditLog { &[".terraform", ".git", "CloudTrail-Digest"] } else { &[".terraform", ".git"] };
+        let skipped: &[&str] = &[".terraform", ".git"];
         !(e.file_type().is_dir() && e.depth() > 0 && e.file_name().to_str().is_some_and(|n| skipped.contains(&n)))
     });
     for entry in walker {
@@ -211,6 +210,7 @@ pub fn load(
                 let part = *part;
                 estate.audit.merge(part.trail);
                 estate.audit_files.extend(part.file);
+                estate.audit_digests.extend(part.digest);
             }
             Err(e) => errors.push(e),
         }

@@ -359,3 +359,64 @@ mod tests {
         );
     }
 }
+
+/// One log file a CloudTrail digest lists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DigestLog {
+    /// Its index in the digest's `logFiles` (for spans).
+    pub index: u32,
+    pub s3_bucket: String,
+    pub s3_object: String,
+    /// Lower-case hex SHA-256 of the uncompressed log file.
+    pub hash: String,
+    pub hash_algorithm: String,
+}
+
+/// One CloudTrail digest file (`CloudTrail-Digest/`): the log files delivered in its hour with
+/// their hashes, and the hash and signature of the digest before it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DigestFile {
+    pub source: SourceId,
+    /// The path as shown.
+    pub path: String,
+    /// Lower-case hex SHA-256 of the uncompressed digest file (what the next digest's
+    /// `previousDigestHashValue` holds, and part of the signed string).
+    pub sha256: String,
+    pub account: String,
+    /// From `digestS3Object` (`…/CloudTrail-Digest/REGION/…`).
+    pub region: Option<String>,
+    pub start: jiff::Timestamp,
+    pub end: jiff::Timestamp,
+    /// `digestEndTime` exactly as written: it is part of the signed string.
+    pub end_text: String,
+    pub s3_bucket: String,
+    pub s3_object: String,
+    pub previous_bucket: Option<String>,
+    pub previous_object: Option<String>,
+    pub previous_hash: Option<String>,
+    pub previous_hash_algorithm: Option<String>,
+    /// Hex signature of the previous digest (`null` for the first digest of a chain).
+    pub previous_signature: Option<String>,
+    pub public_key_fingerprint: String,
+    pub signature_algorithm: String,
+    pub log_files: Vec<DigestLog>,
+}
+
+impl DigestFile {
+    /// The chain the digest belongs to: its bucket and file name without the timestamp (account,
+    /// region and trail name), so the digests of one trail in one region chain together across
+    /// days.
+    pub fn chain(&self) -> String {
+        let file = self.s3_object.rsplit('/').next().unwrap_or(&self.s3_object);
+        let name = file.strip_suffix(".json.gz").unwrap_or(file);
+        let name = name.strip_suffix("_backfill").unwrap_or(name);
+        let head = name.rsplit_once('_').map_or(name, |(head, _)| head);
+        format!("{}/{head}", self.s3_bucket)
+    }
+
+    /// A backfill digest (`…_backfill.json.gz`): it lists late log files and stands outside the
+    /// hourly chain.
+    pub fn is_backfill(&self) -> bool {
+        self.s3_object.trim_end_matches(".json.gz").ends_with("_backfill")
+    }
+}

@@ -12,8 +12,8 @@ mod state;
 
 pub use address::{Address, IndexKey, Mode};
 pub use audit::{
-    Action, AuditCounts, AuditEvent, AuditFile, AuditTrail, Judged, Operation, Principal, PrincipalType, ToolSeen,
-    Touches, Verdict, touch_key,
+    Action, AuditCounts, AuditEvent, AuditFile, AuditTrail, DigestFile, DigestLog, Judged, Operation, Principal,
+    PrincipalType, ToolSeen, Touches, Verdict, touch_key,
 };
 pub use compact::{CompactMap, Lookup};
 pub use inventory::{Cloud, CloudResource, Coverage, Inventory, Key, KeyKind, Scope, Sighting, asset_name};
@@ -50,6 +50,9 @@ pub struct Estate {
     /// Every CloudTrail log file read, with the SHA-256 of its uncompressed content (for the
     /// trail's digest checks).
     pub audit_files: Vec<AuditFile>,
+    /// Every CloudTrail digest file read (`CloudTrail-Digest/`), for the trail's integrity and
+    /// coverage checks.
+    pub audit_digests: Vec<DigestFile>,
 }
 
 impl Estate {

@@ -14,6 +14,7 @@
 
 pub(crate) mod azure;
 pub(crate) mod cloudtrail;
+pub(crate) mod digest;
 pub mod events;
 pub(crate) mod gcp;
 
@@ -332,6 +333,8 @@ impl Judge<'_> {
 pub struct AuditPart {
     pub trail: AuditTrail,
     pub file: Option<AuditFile>,
+    /// A CloudTrail digest file (it holds no records).
+    pub digest: Option<crate::model::DigestFile>,
 }
 
 /// Folds judged records of one file.
@@ -432,6 +435,8 @@ pub enum AuditFormat {
     AzureRecords,
     /// Azure diagnostic-settings export to storage: one record per line.
     AzureLines,
+    /// A CloudTrail digest file (`CloudTrail-Digest/`): hashes of log files, no records.
+    CloudTrailDigest,
 }
 
 impl AuditFormat {
@@ -445,6 +450,7 @@ impl AuditFormat {
             AuditFormat::GcpLines => "gcp-audit-log-sink",
             AuditFormat::AzureArray => "azure-activity-log",
             AuditFormat::AzureRecords | AuditFormat::AzureLines => "azure-activity-log-export",
+            AuditFormat::CloudTrailDigest => "cloudtrail-digest",
         }
     }
 }
@@ -492,6 +498,9 @@ pub fn sniff(head: &[u8]) -> Option<AuditFormat> {
                     return Some(AuditFormat::LookupEvents);
                 }
                 b"records" if azure_entry(body) || body.len() < 64 => return Some(AuditFormat::AzureRecords),
+                b"awsAccountId" | b"digestStartTime" if digest::looks_like(body) => {
+                    return Some(AuditFormat::CloudTrailDigest);
+                }
                 _ => {}
             }
             // One object per line: look at the first line.
@@ -625,15 +634,25 @@ pub fn parse<R: BufRead>(
                     records,
                 }
             });
-            Ok(AuditPart { trail, file })
+            Ok(AuditPart { trail, file, digest: None })
+        }
+        AuditFormat::CloudTrailDigest => {
+            let mut bytes = Vec::new();
+            let mut reader = reader;
+            reader.read_to_end(&mut bytes).map_err(|e| failure.error(&e))?;
+            let d = digest::parse(id, source, &bytes)?;
+            Ok(AuditPart { trail: AuditTrail::default(), file: None, digest: Some(d) })
         }
         AuditFormat::EventBridgeLines => cloudtrail::parse_eventbridge(id, source, reader, failure, judge)
-            .map(|trail| AuditPart { trail, file: None }),
-        AuditFormat::GcpArray | AuditFormat::GcpLines => {
-            gcp::parse(fmt, id, source, reader, failure, judge).map(|trail| AuditPart { trail, file: None })
-        }
+            .map(|trail| AuditPart { trail, file: None, digest: None }),
+        AuditFormat::GcpArray | AuditFormat::GcpLines => gcp::parse(fmt, id, source, reader, failure, judge)
+            .map(|trail| AuditPart { trail, file: None, digest: None }),
         AuditFormat::AzureArray | AuditFormat::AzureRecords | AuditFormat::AzureLines => {
-            azure::parse(fmt, id, source, reader, failure, judge).map(|trail| AuditPart { trail, file: None })
+            azure::parse(fmt, id, source, reader, failure, judge).map(|trail| AuditPart {
+                trail,
+                file: None,
+                digest: None,
+            })
         }
     }
 }
@@ -838,7 +857,11 @@ mod tests {
             Some(AuditFormat::AzureRecords)
         );
         assert_eq!(sniff(br#"{"version":4,"lineage":"x"}"#), None);
-        assert_eq!(sniff(br#"{"awsAccountId":"1","digestStartTime":"t","logFiles":[]}"#), None);
+        assert_eq!(
+            sniff(br#"{"awsAccountId":"1","digestStartTime":"t","digestEndTime":"t","logFiles":[]}"#),
+            Some(AuditFormat::CloudTrailDigest)
+        );
+        assert_eq!(sniff(br#"{"awsAccountId":"1","logFiles":[]}"#), None);
         assert_eq!(sniff(b"[1,2]"), None);
     }
 
