@@ -181,6 +181,9 @@ Examples:
   # machine-readable report for CI
   driftlock scan --state envs/ --format json --output driftlock-report.json
 
+  # a page to look at (one offline HTML file), charting every run kept in reports/
+  driftlock scan --state envs/ --inventory inv/ --history reports/ --format html -o drift.html
+
 Inputs are recognised by content (raw state v4, show -json state, plan JSON); `.gz` files are
 decompressed. Exit status is the gate:
   0  open: every input audited, no error-severity finding
