@@ -126,7 +126,7 @@ fn write_report(path: &Path, n: usize, run: usize) -> Result<u64> {
             "inputs": {"files": 1200, "states": 1000, "plans": 0, "managed_instances": 500_000, "data_sources": 20_000},
             "inventory": {"resources": 600_000, "provider_defaults": 900, "managed": 500_000 - n / 4,
                 "unmanaged": n / 4, "missing": n / 4, "drifted": n / 4, "unverified": 0, "unsupported": 0,
-                "coverage": ((1000.0 * (500_000.0 - n as f64 / 4.0) / 500_000.0) as f64).round() / 10.0},
+                "coverage": (1000.0 * (500_000.0 - n as f64 / 4.0) / 500_000.0).round() / 10.0},
             "baseline": {"new": new, "unchanged": n - new, "resolved": 0},
             "by_account": by_account,
         }),
