@@ -188,6 +188,9 @@ Examples:
   driftlock scan --config driftlock.toml --audit-log trail/ --since 2026-11-20 \
     --cloudtrail-public-keys keys.json --require-complete-trail
 
+  # a page to look at (one offline HTML file), charting every run kept in reports/
+  driftlock scan --state envs/ --inventory inv/ --history reports/ --format html -o drift.html
+
 Inputs are recognised by content (raw state v4, show -json state, plan JSON); `.gz` files are
 decompressed. Exit status is the gate:
   0  open: every input audited, no error-severity finding

@@ -167,7 +167,17 @@ const REPORT_EXAMPLES: &str = "\
 Examples:
   # every scheduled run keeps its report; the page shows the latest with charts of them all
   driftlock scan --state envs/ --inventory inv/ --history reports/ --format json -o last.json
-  driftlock report html reports/ --output drift.html";
+  driftlock report html reports/ --output drift.html
+
+  # the page of one JSON report (a CI artifact, a report from another machine)
+  driftlock report html driftlock-report.json -o driftlock-report.html
+
+The page is one self-contained file (no network assets): gate and summary, coverage and findings
+by kind over time as inline SVG, a findings table filterable by kind, severity, phase, account and
+new/unchanged, each finding's diff and audit evidence; light or dark as the reader's system is.
+Link a view with the fragment: drift.html#status=new&account=prod, drift.html#open=FINGERPRINT.
+Exit status: 0 once the page is written (it shows the gate, it does not gate), 2 when the report
+cannot be read.";
 
 /// `driftlock report`: work on reports earlier runs wrote.
 #[derive(Debug, Args)]
@@ -177,12 +187,21 @@ pub struct ReportArgs {
     pub command: ReportCommand,
 }
 
+/// The `report` subcommands; each is its own variant with its own args and `run_*` function.
 #[derive(Debug, Subcommand)]
 pub enum ReportCommand {
     /// Write the HTML page of a history folder's latest report (charts of every run kept), or of
     /// one JSON report
+    #[command(after_long_help = HTML_EXAMPLES)]
     Html(HtmlArgs),
 }
+
+const HTML_EXAMPLES: &str = "\
+Examples:
+  driftlock report html reports/ --output drift.html           # a --history folder
+  driftlock report html driftlock-report.json -o report.html   # one JSON report
+
+Open it in any browser, offline; link a view: report.html#kind=drifted&status=new";
 
 #[derive(Debug, Args)]
 pub struct HtmlArgs {

@@ -44,7 +44,7 @@ pub struct Doc {
     pub notes: Vec<String>,
     pub resolved: Vec<Value>,
     pub resolved_count: usize,
-    /// The findings as a JSON array.
+    /// The findings as a compact JSON array, escaped for a `<script>` element ([`script_json`]).
     pub findings_json: String,
     /// Where the report was read from, when it was.
     pub source: Option<String>,
@@ -66,7 +66,7 @@ impl Doc {
                 .map(|f| serde_json::to_value(f).unwrap_or(Value::Null))
                 .collect(),
             resolved_count: resolved.len(),
-            findings_json: serde_json::to_string(&report.findings).unwrap_or_else(|_| "[]".to_owned()),
+            findings_json: script_json(&serde_json::to_string(&report.findings).unwrap_or_else(|_| "[]".to_owned())),
             source: None,
         }
     }
@@ -75,6 +75,8 @@ impl Doc {
     pub fn from_file(path: &Path) -> Result<Doc, InputError> {
         #[derive(Deserialize)]
         struct File<'a> {
+            #[serde(default)]
+            schema: Option<String>,
             command: String,
             gate: String,
             #[serde(borrow)]
@@ -90,19 +92,36 @@ impl Doc {
         }
         let name = display_path(path);
         let text = baseline::read_report_text(path, "the report")?;
-        baseline::probe(&name, "the report", &text)?;
-        let f: File<'_> = serde_json::from_str(&text).map_err(|e| {
-            let mut err = InputError::from_json(&name, &text, 0, &text, &e);
-            err.message = format!("the report {}", err.message);
-            err
-        })?;
-        let mut findings_json = String::with_capacity(text.len());
+        // One pass over the text when it is a report; the probe, which says what else it is,
+        // only when it is not.
+        let f: File<'_> = match serde_json::from_str::<File<'_>>(&text) {
+            Ok(f) if f.schema.as_deref() == Some(super::SCHEMA) => f,
+            Ok(_) => {
+                // The probe refuses another schema and says which.
+                return Err(baseline::probe(&name, "the report", &text).err().unwrap_or_else(|| {
+                    InputError::new(
+                        &crate::code::NOT_A_REPORT,
+                        &name,
+                        format!("the report {name} is not a driftlock report"),
+                    )
+                }));
+            }
+            Err(e) => {
+                baseline::probe(&name, "the report", &text)?;
+                let mut err = InputError::from_json(&name, &text, 0, &text, &e);
+                err.message = format!("the report {}", err.message);
+                return Err(err);
+            }
+        };
+        // Carried over as written, without the pretty-printer's indentation (a third of a
+        // pretty report's bytes), ready for the page's data island.
+        let mut findings_json = String::with_capacity(text.len() / 2);
         findings_json.push('[');
         for (i, r) in f.findings.iter().enumerate() {
             if i > 0 {
                 findings_json.push(',');
             }
-            findings_json.push_str(r.get());
+            push_script_json(&mut findings_json, r.get());
         }
         findings_json.push(']');
         let resolved = f.resolved.unwrap_or_default();
@@ -153,6 +172,12 @@ pub fn history_points(dir: &Path, command: &str) -> Result<Vec<Point>, InputErro
         if points.len() == CHART_RUNS {
             break;
         }
+        if let Some((c, summary)) = head_and_summary(&e.path) {
+            if c == command {
+                points.push(point_of(&summary, Some(e.time)));
+            }
+            continue;
+        }
         let name = display_path(&e.path);
         let text = baseline::read_report_text(&e.path, "the history report")?;
         baseline::probe(&name, "the history report", &text)?;
@@ -169,15 +194,61 @@ pub fn history_points(dir: &Path, command: &str) -> Result<Vec<Point>, InputErro
     Ok(points)
 }
 
+/// The command and summary of a report the way driftlock writes them (pretty-printed), read
+/// from its first and last bytes only: a history of large reports is charted without reading
+/// their findings. `None` for anything else; the caller then reads the whole file, whose
+/// diagnostics say what is wrong with it.
+///
+/// The pretty-printer indents the top level's members by exactly two spaces and JSON strings
+/// hold no raw line break, so `\n  "summary": ` can only be the top-level member.
+fn head_and_summary(path: &Path) -> Option<(String, Value)> {
+    use std::io::{Read as _, Seek as _, SeekFrom};
+    const HEAD: &str = "{\n  \"schema\": \"driftlock/report/v1\",\n  \"command\": \"";
+    const KEY: &[u8] = b"\n  \"summary\": ";
+    let mut file = std::fs::File::open(path).ok()?;
+    let len = file.metadata().ok()?.len();
+    let mut head = vec![0u8; usize::try_from(len.min(256)).ok()?];
+    file.read_exact(&mut head).ok()?;
+    let rest = head.strip_prefix(HEAD.as_bytes())?;
+    let end = rest.iter().position(|b| *b == b'"')?;
+    let command = &rest[..end];
+    if command.is_empty() || !command.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'-') {
+        return None;
+    }
+    let command = String::from_utf8(command.to_vec()).ok()?;
+    let mut chunk: u64 = 256 * 1024;
+    let mut buf = Vec::new();
+    loop {
+        let take = chunk.min(len);
+        file.seek(SeekFrom::Start(len - take)).ok()?;
+        buf.resize(usize::try_from(take).ok()?, 0);
+        file.read_exact(&mut buf).ok()?;
+        if let Some(at) = memchr::memmem::rfind(&buf, KEY) {
+            let mut de = serde_json::Deserializer::from_slice(&buf[at + KEY.len()..]);
+            let summary = <Value as Deserialize>::deserialize(&mut de).ok()?;
+            return summary.is_object().then_some((command, summary));
+        }
+        if take == len {
+            return None;
+        }
+        chunk = chunk.saturating_mul(8);
+    }
+}
+
 /// `--format html` for a run: its report, with the charts of `--history` (and this run).
 pub fn render_run(report: &Report, history: Option<&Path>) -> Result<String, InputError> {
+    render_run_at(report, history, jiff::Timestamp::now())
+}
+
+/// [`render_run`] as if it were `now` (tests).
+pub fn render_run_at(report: &Report, history: Option<&Path>, now: jiff::Timestamp) -> Result<String, InputError> {
     let doc = Doc::from_report(report);
     let mut points = match history {
         Some(dir) => history_points(dir, report.command)?,
         None => Vec::new(),
     };
-    points.push(doc.point(Some(jiff::Timestamp::now())));
-    Ok(render(&doc, &points, history))
+    points.push(doc.point(Some(now)));
+    Ok(render(doc, &points, history, now))
 }
 
 /// `driftlock report html DIR|FILE`: the latest report of a history folder with the charts of
@@ -198,21 +269,56 @@ pub fn render_path(path: &Path) -> Result<String, InputError> {
         };
         let doc = Doc::from_file(&latest.path)?;
         let points = history_points(path, &doc.command)?;
-        Ok(render(&doc, &points, Some(path)))
+        Ok(render(doc, &points, Some(path), jiff::Timestamp::now()))
     } else {
         let doc = Doc::from_file(path)?;
         let points = vec![doc.point(None)];
-        Ok(render(&doc, &points, None))
+        Ok(render(doc, &points, None, jiff::Timestamp::now()))
     }
 }
 
 /// JSON inside a `<script>` element: `<` only occurs in strings, where `\u003c` means the same,
 /// so no `</script>` or `<!--` can end the element early.
 fn script_json(json: &str) -> String {
-    json.replace('<', "\\u003c")
+    let mut out = String::with_capacity(json.len());
+    push_script_json(&mut out, json);
+    out
 }
 
-fn render(doc: &Doc, points: &[Point], history: Option<&Path>) -> String {
+/// Appends `json` (valid JSON) for a `<script>` element: the whitespace between tokens dropped,
+/// and every `<` written `\u003c` (see [`script_json`]). One pass over the bytes.
+fn push_script_json(out: &mut String, json: &str) {
+    let bytes = json.as_bytes();
+    let (mut in_string, mut escaped, mut from) = (false, false, 0);
+    for (i, &b) in bytes.iter().enumerate() {
+        let skip = if in_string {
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                in_string = false;
+            }
+            false
+        } else {
+            if b == b'"' {
+                in_string = true;
+            }
+            matches!(b, b' ' | b'\n' | b'\r' | b'\t')
+        };
+        if skip || b == b'<' {
+            // Both are ASCII, so `i` is on a character boundary.
+            out.push_str(&json[from..i]);
+            if b == b'<' {
+                out.push_str("\\u003c");
+            }
+            from = i + 1;
+        }
+    }
+    out.push_str(&json[from..]);
+}
+
+fn render(doc: Doc, points: &[Point], history: Option<&Path>, now: jiff::Timestamp) -> String {
     use minijinja::value::Serde;
     use minijinja::{Environment, Value as J};
     let mut env = Environment::new();
@@ -229,7 +335,7 @@ fn render(doc: &Doc, points: &[Point], history: Option<&Path>) -> String {
         version => env!("CARGO_PKG_VERSION"),
         command => doc.command.as_str(),
         gate => doc.gate.as_str(),
-        generated => format!("generated {}", jiff::Timestamp::now().strftime("%Y-%m-%d %H:%M UTC")),
+        generated => format!("generated {}", now.strftime("%Y-%m-%d %H:%M UTC")),
         source => doc.source.as_deref(),
         summary => J::from(Serde(&doc.summary)),
         kinds => J::from(Serde(&kinds)),
@@ -241,7 +347,7 @@ fn render(doc: &Doc, points: &[Point], history: Option<&Path>) -> String {
         history => history.map(display_path),
         coverage_svg => J::from_safe_string(coverage_svg(points)),
         kinds_svg => J::from_safe_string(kinds_svg(points)),
-        findings_json => J::from_safe_string(script_json(&doc.findings_json)),
+        findings_json => J::from_safe_string(doc.findings_json),
         footer => format!(
             "driftlock {} · schema {} · exit status: 0 gate open, 1 closed by findings, 2 could not audit",
             env!("CARGO_PKG_VERSION"),
@@ -422,6 +528,108 @@ mod tests {
         assert!(!s.contains('<'));
         let back: Value = serde_json::from_str(&s).unwrap();
         assert_eq!(back[0]["message"], "</script><script>alert(1)</script><!--");
+    }
+
+    #[test]
+    fn script_json_drops_only_the_whitespace_between_tokens() {
+        let pretty = "[\n  {\n    \"message\": \"a  b\\\"\\n <c>\",\n    \"line\": 3\n  }\n]";
+        let s = script_json(pretty);
+        assert_eq!(s, r#"[{"message":"a  b\"\n \u003cc>","line":3}]"#);
+        assert_eq!(serde_json::from_str::<Value>(&s).unwrap(), serde_json::from_str::<Value>(pretty).unwrap());
+    }
+
+    fn point(c: Option<f64>, k: &[(&str, usize)]) -> Point {
+        Point { time: None, by_kind: k.iter().map(|(a, b)| ((*a).to_owned(), *b)).collect(), coverage: c }
+    }
+
+    /// The numbers of `attr="…"` in `svg`, in order.
+    fn attrs(svg: &str, attr: &str) -> Vec<f64> {
+        let key = format!(" {attr}=\"");
+        svg.match_indices(&key)
+            .map(|(i, _)| {
+                let rest = &svg[i + key.len()..];
+                rest[..rest.find('"').unwrap()].parse().unwrap()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn coverage_points_sit_at_their_value() {
+        let svg = coverage_svg(&[point(Some(100.0), &[]), point(Some(0.0), &[]), point(Some(50.0), &[])]);
+        let circles = &svg[svg.find("<circle").unwrap()..];
+        assert_eq!(attrs(circles, "cy"), vec![TOP, H - BOTTOM, TOP + (H - TOP - BOTTOM) / 2.0]);
+        assert_eq!(attrs(circles, "cx"), vec![LEFT, LEFT + (W - LEFT - RIGHT) / 2.0, W - RIGHT]);
+        // One run: in the middle.
+        let svg = coverage_svg(&[point(Some(75.0), &[])]);
+        let circles = &svg[svg.find("<circle").unwrap()..];
+        assert_eq!(attrs(circles, "cx"), vec![LEFT + (W - LEFT - RIGHT) / 2.0]);
+        assert!(svg.contains("<title>this report: 75%</title>"));
+    }
+
+    #[test]
+    fn bars_stack_to_each_run_total() {
+        let svg = kinds_svg(&[point(None, &[("drifted", 6), ("missing", 2)]), point(None, &[("drifted", 4)])]);
+        let runs: Vec<&str> = svg.split(r#"<g class="run""#).skip(1).map(|r| &r[..r.find("</g>").unwrap()]).collect();
+        let heights = |run: &str| attrs(run, "height").iter().sum::<f64>();
+        let full = H - TOP - BOTTOM;
+        assert!((heights(runs[0]) - full).abs() < 0.2, "the largest run fills the plot");
+        assert!((heights(runs[1]) - full / 2.0).abs() < 0.2, "half the findings, half the height");
+        // The same kind has the same colour in every run, and the legend says which.
+        assert_eq!(svg.matches(r##"data-kind="drifted" "##).count(), 2);
+        let fill = |kind: &str| {
+            let at = svg.find(&format!(r#"data-kind="{kind}""#)).unwrap();
+            let rest = &svg[at..];
+            let f = &rest[rest.find("fill=\"").unwrap() + 6..];
+            f[..f.find('"').unwrap()].to_owned()
+        };
+        assert_ne!(fill("drifted"), fill("missing"));
+        assert!(svg.contains(&format!(r#"fill="{}"/><text"#, fill("drifted"))), "legend colour");
+        assert!(kinds_svg(&[point(None, &[])]).contains("no findings in these runs"));
+        assert!(kinds_svg(&[]).starts_with("<svg"), "no run at all still draws an empty chart");
+    }
+
+    #[test]
+    fn chart_text_is_escaped() {
+        let svg = kinds_svg(&[point(None, &[("<script>x</script>", 1)])]);
+        assert!(!svg.contains("<script>"));
+        assert!(svg.contains("&lt;script&gt;x&lt;/script&gt;"));
+    }
+
+    #[test]
+    fn the_summary_is_read_from_the_ends_of_a_report() {
+        let dir = tempfile::tempdir().unwrap();
+        // Members in the order a report's struct writes them (json! would sort them).
+        #[derive(serde::Serialize)]
+        struct R {
+            schema: &'static str,
+            command: &'static str,
+            findings: Value,
+            summary: Value,
+            resolved: Value,
+        }
+        let r = R {
+            schema: "driftlock/report/v1",
+            command: "scan",
+            // A string that looks like the member, escaped as JSON escapes it.
+            findings: serde_json::json!([{"message": "x\n  \"summary\": {\"by_kind\": {\"fake\": 9}}"}]),
+            summary: serde_json::json!({"by_kind": {"drifted": 2}, "inventory": {"coverage": 87.5}}),
+            resolved: serde_json::json!([{"summary": {"by_kind": {"fake": 1}}}]),
+        };
+        let report = serde_json::to_value(&r).unwrap();
+        let pretty = dir.path().join("pretty.json");
+        std::fs::write(&pretty, serde_json::to_string_pretty(&r).unwrap()).unwrap();
+        let (command, summary) = head_and_summary(&pretty).unwrap();
+        assert_eq!(command, "scan");
+        assert_eq!(summary, report["summary"]);
+        let p = point_of(&summary, None);
+        assert_eq!((p.by_kind["drifted"], p.coverage), (2, Some(87.5)));
+        // Not written by driftlock's pretty-printer: read whole (by the caller).
+        let compact = dir.path().join("compact.json");
+        std::fs::write(&compact, serde_json::to_string(&report).unwrap()).unwrap();
+        assert!(head_and_summary(&compact).is_none());
+        let other = dir.path().join("other.json");
+        std::fs::write(&other, "{\n  \"schema\": \"other\"\n}").unwrap();
+        assert!(head_and_summary(&other).is_none());
     }
 
     #[test]

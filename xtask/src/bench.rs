@@ -17,6 +17,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result, bail};
 
+mod html;
 mod ident;
 mod inventory;
 mod json;
@@ -37,10 +38,20 @@ const MARKER: &str = "bench-estate.json";
 const TARGET_WALL: Duration = Duration::from_secs(5);
 const TARGET_RSS_RATIO: f64 = 1.5;
 
-const BENCHMARKS: [(&str, &str); 2] = [
+const BENCHMARKS: [(&str, &str); 4] = [
     ("scan", "driftlock scan --state STATES --inventory INVENTORY --format json (the issue's measurement)"),
     ("states", "driftlock scan --state STATES --format json (state ingestion alone; no inventory, no join)"),
+    ("html", "driftlock report html REPORT.json: a 100,000-finding report (issue 10; no estate needed)"),
+    (
+        "html-history",
+        "driftlock report html HISTORY_DIR: its latest report (100,000 findings) and the charts of 10 runs",
+    ),
 ];
+
+/// Benchmarks that time `driftlock scan` on the generated estate.
+fn on_estate(name: &str) -> bool {
+    !name.starts_with("html")
+}
 
 pub(crate) fn usage() -> String {
     let mut s = String::from(
@@ -261,6 +272,90 @@ fn binary_label(binary: &Path, built_here: bool, repo: &Path) -> String {
 }
 
 fn run_in(options: &Options, binary: &Path, label: &str, dir: &Path) -> Result<()> {
+    if BENCHMARKS.iter().any(|(n, _)| !on_estate(n) && options.selected(n)) {
+        run_html(options, binary, label, dir)?;
+    }
+    if !BENCHMARKS.iter().any(|(n, _)| on_estate(n) && options.selected(n)) {
+        return Ok(());
+    }
+    run_estate(options, binary, label, dir)
+}
+
+/// The HTML benchmarks: `report html` of a 100,000-finding report and of a history folder.
+fn run_html(options: &Options, binary: &Path, label: &str, dir: &Path) -> Result<()> {
+    let started = Instant::now();
+    let g = html::generate(dir)?;
+    eprintln!("bench: {} generated in {:.1?}", html::describe(&g), started.elapsed());
+    let machine = Machine::probe();
+    let mut md = format!(
+        "Date {} · {label} · {} ({} logical CPUs, {:.1} GiB RAM, Linux {})\n\nInput: {}.\n\n",
+        measure::today(),
+        machine.cpu,
+        machine.cpus,
+        machine.mem_bytes as f64 / f64::from(1u32 << 30),
+        machine.kernel,
+        html::describe(&g)
+    );
+    for (name, input) in [("html", &g.report), ("html-history", &g.history)] {
+        if !options.selected(name) {
+            continue;
+        }
+        let page = dir.join("html").join(format!("{name}.html"));
+        let mut runs = Vec::new();
+        for i in 0..options.runs {
+            let (stats, bytes) = html::run_once(binary, input, &page)?;
+            eprintln!(
+                "bench: {name} run {}: {:.2} s wall, {:.2} s user + {:.2} s sys, peak RSS {}, page {} ({} findings, checked); other processes used {:.2} cores meanwhile",
+                i + 1,
+                stats.wall.as_secs_f64(),
+                stats.user.as_secs_f64(),
+                stats.sys.as_secs_f64(),
+                mib(stats.max_rss),
+                mib(bytes),
+                html::FINDINGS,
+                stats.others_cpu / stats.wall.as_secs_f64(),
+            );
+            runs.push((stats, bytes));
+        }
+        let walls: Vec<f64> = runs.iter().map(|(s, _)| s.wall.as_secs_f64()).collect();
+        let best = walls.iter().copied().fold(f64::INFINITY, f64::min);
+        let med = median(walls);
+        let cpu = median(runs.iter().map(|(s, _)| (s.user + s.sys).as_secs_f64()).collect());
+        let peak = runs.iter().map(|(s, _)| s.max_rss).max().unwrap_or(0);
+        let others = runs.iter().map(|(s, _)| s.others_cpu).sum::<f64>()
+            / runs.iter().map(|(s, _)| s.wall.as_secs_f64()).sum::<f64>();
+        let met = Duration::from_secs_f64(med) < html::TARGET_WALL;
+        let page = runs.last().map_or(0, |(_, b)| *b);
+        println!("\n== {name} ({} runs)", runs.len());
+        println!(
+            "  wall          best {best:.2} s, median {med:.2} s   (target < {} s: {})",
+            html::TARGET_WALL.as_secs(),
+            if met { "met" } else { "MISSED" }
+        );
+        println!("  CPU           {cpu:.2} s user+sys (median)");
+        println!("  peak RSS      {}", mib(peak));
+        println!("  page          {} carrying {} findings (checked)", mib(page), html::FINDINGS);
+        println!("  other load    other processes kept {others:.2} of {} cores busy during the runs", machine.cpus);
+        md.push_str(&format!("#### `{name}`\n\n| | |\n|---|---|\n"));
+        md.push_str(&format!(
+            "| wall (best / median of {}) | {best:.2} s / {med:.2} s — target < {} s: **{}** |\n",
+            runs.len(),
+            html::TARGET_WALL.as_secs(),
+            if met { "met" } else { "missed" }
+        ));
+        md.push_str(&format!("| CPU (user + sys, median) | {cpu:.2} s |\n| peak RSS | {} |\n", mib(peak)));
+        md.push_str(&format!("| page | {} carrying {} findings, checked |\n", mib(page), html::FINDINGS));
+        md.push_str(&format!(
+            "| other processes during the runs | {others:.2} of {} cores busy on average{} |\n\n",
+            machine.cpus,
+            if others > 0.25 { " — wall times inflated by contention" } else { "" }
+        ));
+    }
+    println!("\n--- Markdown for docs/benchmarks.md ---\n\n{md}");
+    Ok(())
+}
+
+fn run_estate(options: &Options, binary: &Path, label: &str, dir: &Path) -> Result<()> {
     let started = Instant::now();
     let plan = Plan::new(options.scale, options.seed, options.shared_names);
     let expected = Expected::of(&plan);
@@ -296,7 +391,7 @@ fn run_in(options: &Options, binary: &Path, label: &str, dir: &Path) -> Result<(
     let machine = Machine::probe();
     let mut results = Vec::new();
     for (name, _) in BENCHMARKS {
-        if !options.selected(name) {
+        if !on_estate(name) || !options.selected(name) {
             continue;
         }
         let mut runs = Vec::new();
