@@ -21,6 +21,7 @@ mod ident;
 mod inventory;
 mod json;
 mod measure;
+mod merge;
 mod plan;
 mod state;
 mod verify;
@@ -37,9 +38,13 @@ const MARKER: &str = "bench-estate.json";
 const TARGET_WALL: Duration = Duration::from_secs(5);
 const TARGET_RSS_RATIO: f64 = 1.5;
 
-const BENCHMARKS: [(&str, &str); 2] = [
+const BENCHMARKS: [(&str, &str); 3] = [
     ("scan", "driftlock scan --state STATES --inventory INVENTORY --format json (the issue's measurement)"),
     ("states", "driftlock scan --state STATES --format json (state ingestion alone; no inventory, no join)"),
+    (
+        "merge",
+        "driftlock report merge REPORTS --format json (1,000 reports × 1,000 findings at scale 1.0; < 2 s, < 200 MB)",
+    ),
 ];
 
 pub(crate) fn usage() -> String {
@@ -261,6 +266,10 @@ fn binary_label(binary: &Path, built_here: bool, repo: &Path) -> String {
 }
 
 fn run_in(options: &Options, binary: &Path, label: &str, dir: &Path) -> Result<()> {
+    if options.only.iter().all(|o| o == "merge") && !options.only.is_empty() {
+        fs::create_dir_all(dir)?;
+        return merge::run(options.scale, options.runs, binary, label, dir);
+    }
     let started = Instant::now();
     let plan = Plan::new(options.scale, options.seed, options.shared_names);
     let expected = Expected::of(&plan);
@@ -296,7 +305,7 @@ fn run_in(options: &Options, binary: &Path, label: &str, dir: &Path) -> Result<(
     let machine = Machine::probe();
     let mut results = Vec::new();
     for (name, _) in BENCHMARKS {
-        if !options.selected(name) {
+        if !options.selected(name) || name == "merge" {
             continue;
         }
         let mut runs = Vec::new();
@@ -342,6 +351,9 @@ fn run_in(options: &Options, binary: &Path, label: &str, dir: &Path) -> Result<(
         results.push((name, runs));
     }
     print_results(&machine, label, &generated, &expected, &results);
+    if options.selected("merge") {
+        merge::run(options.scale, options.runs, binary, label, dir)?;
+    }
     Ok(())
 }
 
