@@ -90,9 +90,9 @@ impl AccountMap {
             let list = match &doc {
                 Value::Object(o) => match o.get("Accounts").or_else(|| o.get("accounts")) {
                     Some(Value::Array(a)) => Some(a.as_slice()),
-                    Some(Value::Object(inner)) => return map.from_object(inner, |m| bad(0, 1, m)),
+                    Some(Value::Object(inner)) => return map.with_object(inner, |m| bad(0, 1, m)),
                     Some(_) => return Err(bad(0, 1, "`accounts` must be an object of id → name or a list".into())),
-                    None => return map.from_object(o, |m| bad(0, 1, m)),
+                    None => return map.with_object(o, |m| bad(0, 1, m)),
                 },
                 Value::Array(a) => Some(a.as_slice()),
                 _ => None,
@@ -140,7 +140,7 @@ impl AccountMap {
         Ok(map)
     }
 
-    fn from_object(
+    fn with_object(
         mut self,
         o: &serde_json::Map<String, Value>,
         bad: impl Fn(String) -> InputError,
@@ -172,7 +172,7 @@ fn normalize_id(id: &str) -> String {
 pub fn of_cloud_id(id: &str) -> Option<&str> {
     let found = if let Some(rest) = id.strip_prefix("arn:") {
         // arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE
-        rest.splitn(5, ':').nth(3)
+        rest.split(':').nth(3)
     } else if let Some(i) = id.find("/projects/") {
         if id.starts_with("//") || id.starts_with("https://") || id.starts_with("projects/") || i == 0 {
             id[i + "/projects/".len()..].split('/').next()
