@@ -157,6 +157,12 @@ codes! {
     /// A file given as a driftlock report (baseline, history, merge) that is not one.
     NOT_A_REPORT = "DL0016", "not-a-report", Error, MissingGovernanceArtifacts, true,
         "a file given as a driftlock report (a baseline, a history entry, a report to merge) is not a driftlock/report/v1 JSON report";
+    /// An account map that cannot be used.
+    INVALID_ACCOUNT_MAP = "DL0025", "invalid-account-map", Error, MissingGovernanceArtifacts, true,
+        "the account map (--account-map, [accounts] in driftlock.toml) cannot be read or is not shaped as one";
+    /// A finding in a report to merge that this driftlock does not know.
+    UNKNOWN_FINDING = "DL0026", "unknown-finding", Error, MissingGovernanceArtifacts, true,
+        "a report to merge carries a finding whose code or severity this driftlock does not know";
 
     /// A tainted instance.
     TAINTED = "DL0101", "tainted", Error, PartialExecutionState, false,

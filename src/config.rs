@@ -47,6 +47,12 @@ struct RawConfig {
     inventory: Option<RawInventory>,
     #[serde(default)]
     governance: Option<Spanned<RawGovernance>>,
+    /// Account id → readable name.
+    #[serde(default)]
+    accounts: BTreeMap<String, Spanned<toml::Value>>,
+    /// A file of account names (see `--account-map`), relative to this file.
+    #[serde(default)]
+    account_map: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -316,6 +322,10 @@ pub struct Config {
     pub inventory: Vec<PathBuf>,
     /// The governance record (`[governance]`), when the file has one.
     pub governance: Option<GovernanceRecord>,
+    /// Account names (`[accounts]`).
+    pub accounts: crate::report::account::AccountMap,
+    /// The account map file (`account_map`), resolved against the configuration file's folder.
+    pub account_map: Option<PathBuf>,
 }
 
 impl Config {
@@ -518,7 +528,31 @@ impl Config {
             Some(g) => Some(governance_record(g, &bad, &resolve)?),
             None => None,
         };
-        Ok(Config { file: name.to_owned(), text: text.to_owned(), severity, exceptions, phases, inventory, governance })
+        let mut accounts = crate::report::account::AccountMap::default();
+        for (id, n) in &raw.accounts {
+            match n.get_ref() {
+                toml::Value::String(s) if !s.is_empty() && !id.is_empty() => accounts.insert(id, s),
+                _ => {
+                    return Err(bad(
+                        n.span(),
+                        format!("account `{id}` must be named by a non-empty string"),
+                        "write `\"123456789012\" = \"prod\"` under [accounts]",
+                    ));
+                }
+            }
+        }
+        let account_map = raw.account_map.as_ref().map(|p| resolve(p.get_ref()));
+        Ok(Config {
+            file: name.to_owned(),
+            text: text.to_owned(),
+            severity,
+            exceptions,
+            phases,
+            inventory,
+            governance,
+            accounts,
+            account_map,
+        })
     }
 
     /// The index of a phase by name.

@@ -48,6 +48,9 @@ pub struct Finding {
     /// map), in organisation reports (`report merge`, `--account-map`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub account: Option<String>,
+    /// The account's readable name, from the account map (`--account-map`, `[accounts]`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account_name: Option<String>,
     /// Where in the input; resolved to `line`/`column` after the checks ran.
     #[serde(skip)]
     pub source: Option<SourceId>,
@@ -83,6 +86,7 @@ impl Finding {
             status: None,
             phase: None,
             account: None,
+            account_name: None,
             source: None,
             locator: None,
             span: None,

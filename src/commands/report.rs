@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 
+use crate::report::account::AccountMap;
 use crate::report::baseline::{self, History};
 use crate::report::notify::{self, NotifyFormat};
 use crate::report::{Report, exit};
@@ -39,13 +40,37 @@ pub struct ScheduleArgs {
     /// (default: --output, else the report kept in --history)
     #[arg(long, value_name = "URL", help_heading = "Scheduled runs")]
     pub report_url: Option<String>,
+    /// Names accounts (AWS account ids, GCP projects, Azure subscriptions) in the report: TOML
+    /// `[accounts]` of id = name, a JSON object, or `aws organizations list-accounts` JSON
+    #[arg(long, value_name = "FILE", help_heading = "Scheduled runs")]
+    pub account_map: Option<PathBuf>,
 }
 
 /// Before rendering: the baseline comparison. A baseline that cannot be used is an input error
 /// of the report (exit 2), named in every format.
 pub fn prepare(args: &ScheduleArgs, outcome: &mut crate::scan::Outcome) {
     annotate_phases(outcome);
+    annotate_accounts(args, outcome);
     compare_with_baseline(args, &mut outcome.report);
+}
+
+/// Each finding's account, named from `[accounts]`, the configuration's `account_map` and
+/// `--account-map` (which wins). A map that cannot be read is an input error (exit 2).
+fn annotate_accounts(args: &ScheduleArgs, outcome: &mut crate::scan::Outcome) {
+    let mut map = AccountMap::default();
+    let mut files = Vec::new();
+    if let Some(config) = &outcome.config {
+        map.extend(config.accounts.clone());
+        files.extend(config.account_map.clone());
+    }
+    files.extend(args.account_map.clone());
+    for f in files {
+        match AccountMap::load(&f) {
+            Ok(m) => map.extend(m),
+            Err(e) => outcome.report.add_input_error(e),
+        }
+    }
+    crate::report::account::annotate(outcome, &map);
 }
 
 /// The configured phase of each finding whose input is one of a phase's states.
@@ -194,6 +219,44 @@ pub enum ReportCommand {
     /// one JSON report
     #[command(after_long_help = HTML_EXAMPLES)]
     Html(HtmlArgs),
+    /// Merge per-account (or per-workspace) JSON reports into one organisation report with an
+    /// account dimension, streamed in bounded memory
+    #[command(after_long_help = MERGE_EXAMPLES)]
+    Merge(MergeArgs),
+}
+
+const MERGE_EXAMPLES: &str = "\
+Examples:
+  # each scheduled job wrote reports/ACCOUNT.json; one organisation report, gated
+  driftlock report merge reports/ --account-map accounts.toml --format json -o org.json
+  # a job summary with a table by account
+  driftlock report merge reports/*.json --format markdown >> \"$GITHUB_STEP_SUMMARY\"
+  # the organisation page: merge to JSON, then render it
+  driftlock report merge reports/ --format json -o org.json && driftlock report html org.json -o org.html
+
+A finding keeps its `account`; one without takes its report's: the file name without .json
+(123456789012.json, prod.json), or the folder's name when the file is report.json,
+driftlock.json, latest.json or a --history entry. Findings keep their report's order, reports
+are read in path order. The gate is closed when any report's gate is closed; exit 2 when any
+report could not audit, cannot be read or is not a driftlock report (DL0016).
+
+Exit status: 0 open, 1 closed by findings, 2 could not audit.";
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// JSON reports (`--format json`) or folders of them (walked for *.json)
+    #[arg(value_name = "REPORT|DIR", required = true)]
+    pub reports: Vec<PathBuf>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = crate::report::merge::MergeFormat::Human)]
+    pub format: crate::report::merge::MergeFormat,
+    /// Write the merged report to FILE instead of standard output
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Names accounts: TOML `[accounts]` of id = name, a JSON object, or `aws organizations
+    /// list-accounts` JSON; a report file named after a name stands for its id
+    #[arg(long, value_name = "FILE")]
+    pub account_map: Option<PathBuf>,
 }
 
 const HTML_EXAMPLES: &str = "\
@@ -217,7 +280,59 @@ pub struct HtmlArgs {
 pub fn run(args: ReportArgs) -> i32 {
     match args.command {
         ReportCommand::Html(a) => run_html(&a),
+        ReportCommand::Merge(a) => run_merge(&a),
     }
+}
+
+/// Merges the reports; the exit status is the merged gate.
+fn run_merge(args: &MergeArgs) -> i32 {
+    use std::io::IsTerminal as _;
+    let accounts = match args.account_map.as_deref().map(AccountMap::load).transpose() {
+        Ok(m) => m.unwrap_or_default(),
+        Err(e) => {
+            render_error(&e);
+            return exit::NOT_AUDITED;
+        }
+    };
+    let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
+    let color = to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let opts = crate::report::merge::MergeOptions {
+        paths: args.reports.clone(),
+        format: args.format,
+        accounts,
+        human: crate::report::human::Options { color, width: 100 },
+        progress: std::io::stderr().is_terminal(),
+    };
+    let result = match &args.output {
+        Some(path) => std::fs::File::create(path).and_then(|f| {
+            let mut w = std::io::BufWriter::with_capacity(1 << 20, f);
+            let code = crate::report::merge::merge(&opts, &mut w)?;
+            w.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+            Ok(code)
+        }),
+        None => {
+            let mut out = std::io::stdout().lock();
+            match crate::report::merge::merge(&opts, &mut out) {
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(exit::NOT_AUDITED),
+                r => r,
+            }
+        }
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            let to = args.output.as_deref().map_or("standard output".to_owned(), crate::source::display_path);
+            let _ = writeln!(std::io::stderr(), "driftlock: cannot write the merged report to {to}: {e}");
+            exit::NOT_AUDITED
+        }
+    }
+}
+
+fn render_error(e: &crate::error::InputError) {
+    let mut out = String::new();
+    let handler = miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor()).with_width(100);
+    let _ = handler.render_report(&mut out, &crate::error::RenderedError::new(e));
+    let _ = write!(std::io::stderr(), "{out}");
 }
 
 /// Exit 0 once the page is written (it shows the report's gate; it does not gate), 2 when the

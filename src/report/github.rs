@@ -7,12 +7,12 @@ use super::Report;
 use crate::code::Severity;
 
 /// Escapes a message the way the runner expects (`%`, CR, LF).
-fn data(s: &str) -> String {
+pub(crate) fn data(s: &str) -> String {
     s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
 }
 
 /// Escapes a property value (also `:` and `,`).
-fn property(s: &str) -> String {
+pub(crate) fn property(s: &str) -> String {
     data(s).replace(':', "%3A").replace(',', "%2C")
 }
 

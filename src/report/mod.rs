@@ -1,12 +1,14 @@
 //! The report: findings and input errors of one run, the gate, and a summary. Renderers turn
 //! it into text; none of them decides anything.
 
+pub mod account;
 pub mod baseline;
 pub mod github;
 pub mod html;
 pub mod human;
 pub mod json;
 pub mod markdown;
+pub mod merge;
 pub mod notify;
 pub mod sarif;
 
@@ -78,6 +80,9 @@ pub struct Summary {
     /// Findings by account, in organisation reports (`report merge`, `--account-map`).
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub by_account: BTreeMap<String, usize>,
+    /// Per account, in organisation reports (`report merge`): its name, reports, gate and counts.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub accounts: Vec<merge::AccountSummary>,
 }
 
 /// Counts of the audit logs read (`--audit-log`).

@@ -15,10 +15,11 @@ fn level(s: Severity) -> &'static str {
     }
 }
 
-pub fn render(report: &Report) -> String {
-    let rules: Vec<&code::CodeInfo> = code::ALL.iter().copied().filter(|c| !c.input_error).collect();
-    let rule_json: Vec<Value> = rules
+/// One rule per finding code, in code order (results point at them by `ruleIndex`).
+pub(crate) fn rules_json() -> Vec<Value> {
+    code::ALL
         .iter()
+        .filter(|c| !c.input_error)
         .map(|c| {
             json!({
                 "id": c.code,
@@ -30,7 +31,12 @@ pub fn render(report: &Report) -> String {
                 "properties": { "condition": c.condition.as_str(), "tags": [c.condition.as_str()] }
             })
         })
-        .collect();
+        .collect()
+}
+
+pub fn render(report: &Report) -> String {
+    let rules: Vec<&code::CodeInfo> = code::ALL.iter().copied().filter(|c| !c.input_error).collect();
+    let rule_json = rules_json();
     let results: Vec<Value> = report
         .findings
         .iter()
@@ -55,6 +61,9 @@ pub fn render(report: &Report) -> String {
             }
             if let Some(account) = &f.account {
                 r["properties"]["account"] = json!(account);
+            }
+            if let Some(name) = &f.account_name {
+                r["properties"]["account_name"] = json!(name);
             }
             if let Some(file) = &f.file {
                 let mut region = serde_json::Map::new();
@@ -124,6 +133,6 @@ pub fn render(report: &Report) -> String {
 
 /// A relative path stays relative (resolved against the checkout by code scanning); `<stdin>`
 /// and URLs are kept as they are.
-fn uri(file: &str) -> String {
+pub(crate) fn uri(file: &str) -> String {
     file.replace(' ', "%20")
 }

@@ -22,6 +22,7 @@ mod ident;
 mod inventory;
 mod json;
 mod measure;
+mod merge;
 mod plan;
 mod state;
 mod verify;
@@ -38,7 +39,7 @@ const MARKER: &str = "bench-estate.json";
 const TARGET_WALL: Duration = Duration::from_secs(5);
 const TARGET_RSS_RATIO: f64 = 1.5;
 
-const BENCHMARKS: [(&str, &str); 4] = [
+const BENCHMARKS: [(&str, &str); 5] = [
     ("scan", "driftlock scan --state STATES --inventory INVENTORY --format json (the issue's measurement)"),
     ("states", "driftlock scan --state STATES --format json (state ingestion alone; no inventory, no join)"),
     ("html", "driftlock report html REPORT.json: a 100,000-finding report (issue 10; no estate needed)"),
@@ -46,11 +47,15 @@ const BENCHMARKS: [(&str, &str); 4] = [
         "html-history",
         "driftlock report html HISTORY_DIR: its latest report (100,000 findings) and the charts of 10 runs",
     ),
+    (
+        "merge",
+        "driftlock report merge REPORTS --format json (1,000 reports × 1,000 findings at scale 1.0; < 2 s, < 200 MB; only with --only merge)",
+    ),
 ];
 
 /// Benchmarks that time `driftlock scan` on the generated estate.
 fn on_estate(name: &str) -> bool {
-    !name.starts_with("html")
+    !name.starts_with("html") && name != "merge"
 }
 
 pub(crate) fn usage() -> String {
@@ -272,7 +277,11 @@ fn binary_label(binary: &Path, built_here: bool, repo: &Path) -> String {
 }
 
 fn run_in(options: &Options, binary: &Path, label: &str, dir: &Path) -> Result<()> {
-    if BENCHMARKS.iter().any(|(n, _)| !on_estate(n) && options.selected(n)) {
+    if options.only.iter().any(|o| o == "merge") {
+        fs::create_dir_all(dir)?;
+        merge::run(options.scale, options.runs, binary, label, dir)?;
+    }
+    if BENCHMARKS.iter().any(|(n, _)| n.starts_with("html") && options.selected(n)) {
         run_html(options, binary, label, dir)?;
     }
     if !BENCHMARKS.iter().any(|(n, _)| on_estate(n) && options.selected(n)) {
@@ -437,6 +446,9 @@ fn run_estate(options: &Options, binary: &Path, label: &str, dir: &Path) -> Resu
         results.push((name, runs));
     }
     print_results(&machine, label, &generated, &expected, &results);
+    if options.selected("merge") {
+        merge::run(options.scale, options.runs, binary, label, dir)?;
+    }
     Ok(())
 }
 
