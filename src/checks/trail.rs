@@ -24,6 +24,9 @@ use crate::ingest::audit::Window;
 use crate::model::{AuditFile, DigestFile, Estate, Locator, Seg};
 use crate::source::SourceId;
 
+/// A stretch of time some input covers: (start, end, the source that covers it).
+type Span = (jiff::Timestamp, jiff::Timestamp, SourceId);
+
 /// Intervals between digests shorter than this are not gaps (CloudTrail's digest periods are
 /// contiguous; this absorbs clock rounding only).
 const SLACK: jiff::SignedDuration = jiff::SignedDuration::from_secs(60);
@@ -127,7 +130,7 @@ pub fn signing_string(d: &DigestFile) -> String {
 }
 
 fn hex_decode(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 {
+    if !s.len().is_multiple_of(2) {
         return None;
     }
     (0..s.len()).step_by(2).map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok()).collect()
@@ -465,7 +468,7 @@ pub fn findings(estate: &Estate, opts: &TrailOptions<'_>) -> Vec<Finding> {
     };
     let from = opts.window.since.unwrap_or(min_start + REGION_OFFSET);
     let to = opts.window.until.unwrap_or(max_end - REGION_OFFSET);
-    let mut groups: BTreeMap<(&str, Option<&str>), Vec<(jiff::Timestamp, jiff::Timestamp, SourceId)>> = BTreeMap::new();
+    let mut groups: BTreeMap<(&str, Option<&str>), Vec<Span>> = BTreeMap::new();
     for d in &chained {
         groups.entry((d.account.as_str(), d.region.as_deref())).or_default().push((d.start, d.end, d.source));
     }

@@ -32,7 +32,7 @@ pub(crate) struct Generated {
 fn finding(i: usize, run: usize) -> Value {
     let account = ["111111111111", "222222222222", "333333333333", "prod-eu", "prod-us"][i % 5];
     let phase = ["K.1", "K.2", "K.3", "K.4"][i % 4];
-    let status = if (i + run) % 7 == 0 { "new" } else { "unchanged" };
+    let status = if (i + run).is_multiple_of(7) { "new" } else { "unchanged" };
     let fingerprint = format!("{:032x}", (i as u128).wrapping_mul(0x9E37_79B9_7F4A_7C15_F39C_C060_5CED_C835));
     let file = format!("envs/{account}/{phase}/terraform.tfstate");
     let mut f = match i % 4 {

@@ -184,7 +184,7 @@ pub(crate) fn name_tag(r: &Res, ident: &Ident) -> Option<(String, String)> {
 /// `tags` as written in state (resource-level tags), sorted; `None` for `tags: null`.
 pub(crate) fn state_tags(r: &Res, ident: &Ident) -> Option<Vec<(String, String)>> {
     let mut t: Vec<(String, String)> = name_tag(r, ident).into_iter().collect();
-    if r.serial % 3 == 0 {
+    if r.serial.is_multiple_of(3) {
         t.push(("component".to_owned(), r.kind.tf().trim_start_matches("aws_").to_owned()));
     }
     (!t.is_empty()).then(|| {
@@ -220,7 +220,7 @@ pub(crate) fn cloud_tags(plan: &Plan, r: &Res, ident: &Ident) -> Vec<(String, St
     }
     let mut t = tags_all(plan, r, ident);
     if r.fate == Fate::DriftTags {
-        if r.serial % 2 == 0 {
+        if r.serial.is_multiple_of(2) {
             t.push(("owner".to_owned(), "alice".to_owned()));
         } else {
             match t.iter_mut().find(|(k, _)| k == "Name") {

@@ -335,7 +335,7 @@ pub(crate) fn write(plan: &Plan, b: &Buckets, job: Job) -> Vec<Written> {
     for (p, page) in pages.into_iter().enumerate() {
         let page_part = if n_pages > 1 { format!(".p{:03}", p + 1) } else { String::new() };
         let mut rel = format!("{dir}/{prefix}{region_part}{page_part}.json");
-        let gzip = mix(plan.seed ^ fnv(&rel)) % 4 == 0;
+        let gzip = mix(plan.seed ^ fnv(&rel)).is_multiple_of(4);
         if gzip {
             rel.push_str(".gz");
         }

@@ -438,7 +438,10 @@ impl Plan {
                         Fate::Uncovered
                     } else if roll < 10 {
                         Fate::Missing
-                    } else if roll < 20 && matches!(kind, Kind::Instance | Kind::SecurityGroup) && (h >> 20) % 3 == 0 {
+                    } else if roll < 20
+                        && matches!(kind, Kind::Instance | Kind::SecurityGroup)
+                        && (h >> 20).is_multiple_of(3)
+                    {
                         Fate::DriftAttr
                     } else if roll < 20 && tag_source {
                         Fate::DriftTags
@@ -512,6 +515,6 @@ impl Plan {
     /// True when AWS gave this VPC's default security group an extra rule by hand.
     pub(crate) fn default_sg_modified(&self, vpc: &Res) -> bool {
         matches!(vpc.origin, Origin::State(_))
-            && mix(self.seed ^ 0xDEF0 ^ u64::from(vpc.serial)) % MODIFIED_DEFAULT_EVERY == 0
+            && mix(self.seed ^ 0xDEF0 ^ u64::from(vpc.serial)).is_multiple_of(MODIFIED_DEFAULT_EVERY)
     }
 }
