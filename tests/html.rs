@@ -500,7 +500,14 @@ fn columns_and_filters_without_values_are_not_shown() {
     }
     let dir = workdir("browser-plain");
     let report = format!("{dir}/report.json");
-    let r = demo_report(&report);
+    let mut r = demo_report(&report);
+    // The demo's findings all name their account: take it away, as a report of inputs that
+    // name none would have it.
+    for f in r["findings"].as_array_mut().unwrap() {
+        f.as_object_mut().unwrap().remove("account");
+    }
+    r["summary"].as_object_mut().unwrap().remove("by_account");
+    std::fs::write(&report, serde_json::to_string_pretty(&r).unwrap()).unwrap();
     let page_rel = format!("{dir}/report.html");
     let o = driftlock(&["report", "html", &report, "-o", &page_rel]);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
