@@ -191,8 +191,17 @@ Examples:
   # a page to look at (one offline HTML file), charting every run kept in reports/
   driftlock scan --state envs/ --inventory inv/ --history reports/ --format html -o drift.html
 
+  # remote state, straight from the backend (credentials: the AWS chain; never printed)
+  driftlock scan --state s3://tf-states/prod/terraform.tfstate --state 's3://tf-states/env:/**/*.tfstate'
+  AWS_ENDPOINT_URL_S3=http://127.0.0.1:9000 driftlock scan --state s3://tf-states/   # MinIO, moto…
+  TF_HTTP_USERNAME=ci TF_HTTP_PASSWORD=… driftlock scan --state https://state.example/tf/app
+
+  # every workspace of a root module's backend (with its -backend-config files)
+  driftlock scan --backend infra/ --backend-config infra/prod.s3.tfbackend
+
 Inputs are recognised by content (raw state v4, show -json state, plan JSON); `.gz` files are
-decompressed. Exit status is the gate:
+decompressed. A remote URL that cannot be read, is denied, or lists nothing is exit 2, never
+\"no resources\". Exit status is the gate:
   0  open: every input audited, no error-severity finding
   1  closed by findings
   2  could not audit: usage error, or an input missing, unreadable or invalid (fail-closed)";
@@ -218,9 +227,19 @@ pub struct ScanArgs {
     /// Inputs of any supported kind, recognised by content (`-` for standard input)
     #[arg(value_name = "INPUT")]
     pub inputs: Vec<PathBuf>,
-    /// A state file or a directory to walk for *.tfstate (repeatable; `-` reads standard input)
-    #[arg(long = "state", value_name = "PATH|DIR")]
+    /// A state file, a directory to walk for *.tfstate, or a remote state URL (repeatable; `-`
+    /// reads standard input): s3://BUCKET/KEY, s3://BUCKET/PREFIX/, 's3://BUCKET/**/*.tfstate',
+    /// gs://BUCKET/PATH, azblob://ACCOUNT/CONTAINER/PATH, http(s)://… (Terraform's http backend)
+    #[arg(long = "state", value_name = "PATH|DIR|URL")]
     pub states: Vec<PathBuf>,
+    /// A root module whose backend block (s3, gcs, azurerm, http, local) names the states: every
+    /// workspace's state is read (repeatable)
+    #[arg(long = "backend", value_name = "DIR")]
+    pub backends: Vec<PathBuf>,
+    /// A partial backend configuration file, as given to `terraform init -backend-config=FILE`
+    /// (repeatable; with --backend)
+    #[arg(long = "backend-config", value_name = "FILE", requires = "backends")]
+    pub backend_configs: Vec<PathBuf>,
     /// A plan as JSON: `terraform show -json PLANFILE` (repeatable)
     #[arg(long = "plan", value_name = "FILE")]
     pub plans: Vec<PathBuf>,
@@ -334,6 +353,8 @@ fn run_scan(args: ScanArgs) -> i32 {
         cloudtrail_public_keys: args.cloudtrail_public_keys,
         require_complete_trail: args.require_complete_trail,
         audit_regions: args.audit_regions,
+        backends: args.backends,
+        backend_configs: args.backend_configs,
     };
     let mut outcome = scan(&opts);
     let code = emit(&args.output, &mut outcome);

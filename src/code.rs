@@ -5,7 +5,8 @@
 //! Codes never change meaning and are never reused. `DL00xx` are inputs that could not be
 //! audited (exit 2); `DL01xx` partial execution state; `DL02xx` manual intervention; `DL03xx`
 //! governance and sequencing; `DL04xx` the clean-account check; `DL05xx` plan review;
-//! `DL06xx` audit trail and tooling; `DL07xx` exceptions and coverage.
+//! `DL06xx` audit trail and tooling; `DL07xx` exceptions and coverage; `DL0801`–`DL0849` remote
+//! inputs that could not be read (exit 2, like `DL00xx`).
 
 use serde::Serialize;
 
@@ -258,6 +259,19 @@ codes! {
     /// An exception that accepted nothing.
     UNMATCHED_EXCEPTION = "DL0703", "unmatched-exception", Warning, Coverage, false,
         "an exception in the configuration matched nothing in this run";
+
+    /// A remote state or input that cannot be read: unreachable, denied, missing.
+    REMOTE_UNREADABLE = "DL0801", "remote-unreadable", Error, MissingGovernanceArtifacts, true,
+        "a remote input (s3://, gs://, azblob://, http(s)://, a backend's state) cannot be read";
+    /// A remote prefix or glob that matched nothing.
+    REMOTE_NO_MATCH = "DL0802", "remote-no-match", Error, MissingGovernanceArtifacts, true,
+        "a remote prefix, glob or backend lists no state object";
+    /// A URL driftlock cannot use.
+    BAD_REMOTE_URL = "DL0803", "bad-remote-url", Error, MissingGovernanceArtifacts, true,
+        "a remote input URL is malformed or of an unsupported scheme";
+    /// A backend block or backend configuration driftlock cannot use.
+    BAD_BACKEND = "DL0804", "bad-backend", Error, MissingGovernanceArtifacts, true,
+        "a root module's backend configuration is missing, invalid or of an unsupported type";
 }
 
 /// Looks a code up by its code (`DL0101`, case-insensitive) or its name (`tainted`).
@@ -278,7 +292,9 @@ mod tests {
             assert!(codes.insert(c.code), "duplicate code {}", c.code);
             assert!(names.insert(c.name), "duplicate name {}", c.name);
             assert!(c.code.len() == 6 && c.code.starts_with("DL"), "{}", c.code);
-            assert_eq!(c.input_error, c.code.starts_with("DL00"), "{}", c.code);
+            // DL00xx and the remote inputs' DL0801–DL0849 are inputs that could not be audited.
+            let input_range = c.code.starts_with("DL00") || ("DL0801"..="DL0849").contains(&c.code);
+            assert_eq!(c.input_error, input_range, "{}", c.code);
             assert!(!c.summary.ends_with('.'), "{} summary ends with a period", c.code);
             assert!(c.name.chars().all(|ch| ch.is_ascii_lowercase() || ch == '-'), "{}", c.name);
         }

@@ -429,7 +429,9 @@ impl Config {
             });
         }
         let base = Path::new(name).parent().map(Path::to_path_buf).unwrap_or_default();
-        let resolve = |p: &String| if Path::new(p).is_absolute() { PathBuf::from(p) } else { base.join(p) };
+        let resolve = |p: &String| {
+            if Path::new(p).is_absolute() || crate::remote::is_remote(p) { PathBuf::from(p) } else { base.join(p) }
+        };
         let preset = match &raw.preset {
             Some(p) => Some(crate::governance::preset(p.get_ref()).ok_or_else(|| {
                 bad(

@@ -19,6 +19,7 @@ pub mod ingest;
 pub mod locate;
 pub mod model;
 pub mod presets;
+pub mod remote;
 pub mod report;
 pub mod scan;
 pub mod source;

@@ -58,6 +58,10 @@ pub struct ScanOptions {
     pub require_complete_trail: bool,
     /// `--audit-region`: AWS regions the audit logs must cover.
     pub audit_regions: Vec<String>,
+    /// Root modules whose backend's workspaces are all read (`--backend DIR`).
+    pub backends: Vec<PathBuf>,
+    /// Partial backend configuration files (`--backend-config FILE`).
+    pub backend_configs: Vec<PathBuf>,
 }
 
 /// A finished scan: the model, the report, and the texts of inputs with findings (for snippets).
@@ -124,7 +128,7 @@ pub fn scan(opts: &ScanOptions) -> Outcome {
     }
     let config_inputs =
         config.as_ref().is_some_and(|c| c.phases.iter().any(|p| !p.states.is_empty()) || !c.inventory.is_empty());
-    if opts.inputs.is_empty() && !config_inputs && !matches!(opts.mode, Mode::Verify) {
+    if opts.inputs.is_empty() && opts.backends.is_empty() && !config_inputs && !matches!(opts.mode, Mode::Verify) {
         let (what, help) = match opts.mode {
             Mode::Scan => (
                 "no state, plan or input was given",
@@ -170,8 +174,19 @@ pub fn scan(opts: &ScanOptions) -> Outcome {
         let pending = phase
             .and_then(|pi| config.as_ref().map(|c| c.phases[pi].status == crate::config::PhaseStatus::Pending))
             .unwrap_or(false);
-        let args: Vec<InputArg> = if pending { args.into_iter().filter(|a| a.path.exists()).collect() } else { args };
-        let expanded = ingest::expand(&args);
+        let args: Vec<InputArg> = if pending {
+            args.into_iter()
+                .filter(|a| a.path.exists() || a.path.to_str().is_some_and(crate::remote::is_remote))
+                .collect()
+        } else {
+            args
+        };
+        let mut expanded = ingest::expand(&args);
+        if gi == 0 && !opts.backends.is_empty() {
+            let (found, errs) = crate::remote::load_backends(&opts.backends, &opts.backend_configs);
+            expanded.sources.extend(found);
+            expanded.errors.extend(errs);
+        }
         errors.extend(expanded.errors.into_iter().filter(|e| !(pending && e.code.code == code::NO_INPUTS.code)));
         for src in expanded.sources {
             if gi == audit_group {

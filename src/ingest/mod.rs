@@ -71,12 +71,12 @@ pub struct Expanded {
 }
 
 /// Names of files a directory walk picks up.
-fn is_state_file(name: &str) -> bool {
+pub(crate) fn is_state_file(name: &str) -> bool {
     name.ends_with(".tfstate") || name.ends_with(".tfstate.json") || name.ends_with(".tfstate.gz")
 }
 
 /// Names of files an inventory directory walk picks up.
-fn is_inventory_file(name: &str) -> bool {
+pub(crate) fn is_inventory_file(name: &str) -> bool {
     let n = name.strip_suffix(".gz").unwrap_or(name);
     n.ends_with(".json") || n.ends_with(".jsonl") || n.ends_with(".ndjson")
 }
@@ -89,7 +89,29 @@ pub fn expand(args: &[InputArg]) -> Expanded {
     let mut sources = Vec::new();
     let mut errors = Vec::new();
     let mut stdin_used = false;
-    for arg in args {
+    // Remote inputs are fetched together (concurrently), then put back where they were given.
+    let remote: Vec<(usize, String, Role)> = args
+        .iter()
+        .enumerate()
+        .filter_map(|(i, a)| {
+            let s = a.path.to_str()?;
+            crate::remote::is_remote(s).then(|| (i, s.to_owned(), a.role))
+        })
+        .collect();
+    let mut fetched = if remote.is_empty() {
+        crate::remote::Fetched::default()
+    } else {
+        let urls: Vec<(String, Role)> = remote.iter().map(|(_, u, r)| (u.clone(), *r)).collect();
+        crate::remote::fetch(&urls)
+    };
+    errors.append(&mut fetched.errors);
+    let mut fetched_at: std::collections::HashMap<usize, Vec<Source>> =
+        remote.iter().map(|(i, _, _)| *i).zip(fetched.sources).collect();
+    for (i, arg) in args.iter().enumerate() {
+        if let Some(got) = fetched_at.remove(&i) {
+            sources.extend(got);
+            continue;
+        }
         if arg.path.as_os_str() == "-" {
             if stdin_used {
                 errors.push(

@@ -58,10 +58,17 @@ pub struct Moto {
 
 impl Moto {
     pub fn start(log: &Path) -> Moto {
+        Moto::start_with_env(log, &[])
+    }
+
+    /// A moto_server with extra environment, e.g. `INITIAL_NO_AUTH_ACTION_COUNT=0` to make it
+    /// check credentials and IAM permissions like AWS.
+    pub fn start_with_env(log: &Path, env: &[(&str, &str)]) -> Moto {
         let port = free_port();
         let out = std::fs::File::create(log).expect("moto log");
         let child = Command::new("moto_server")
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .envs(env.iter().copied())
             .stdout(out.try_clone().expect("log"))
             .stderr(out)
             .spawn()
