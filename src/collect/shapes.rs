@@ -446,7 +446,17 @@ mod tests {
         assert_eq!(v["Vpcs"][0]["IsDefault"], true);
         assert!(v.get("NextToken").is_none());
         // Members in the model's order, four-space indentation.
-        assert!(out.pretty().starts_with("{\n    \"Vpcs\": [\n        {\n            \"CidrBlock\": \"10.0.0.0/16\""));
+        let text = out.pretty();
+        assert!(text.starts_with("{\n    \"Vpcs\": [\n        {\n            \""), "{text}");
+        let wanted = ["VpcId", "CidrBlock", "IsDefault", "Tags"];
+        let order: Vec<usize> = models().services["ec2"].shapes["Vpc"]
+            .members
+            .iter()
+            .filter(|m| wanted.contains(&m.name.as_str()))
+            .map(|m| text.find(&format!("\"{}\"", m.name)).unwrap())
+            .collect();
+        assert_eq!(order.len(), 4);
+        assert!(order.windows(2).all(|w| w[0] < w[1]), "{text}");
     }
 
     #[test]
