@@ -482,7 +482,7 @@ mod tests {
         let body = r#"{"resourceIdentifiers":[{"resourceName":"b","resourceId":"b","resourceType":"AWS::S3::Bucket"}],"nextToken":"n"}"#;
         let page = parse_response("config", "ListDiscoveredResources", body).unwrap();
         let text = page.pretty();
-        assert!(text.find("resourceType").unwrap() < text.find("resourceId").unwrap(), "{text}");
+        assert!(text.find("\"resourceType\"").unwrap() < text.find("\"resourceId\"").unwrap(), "{text}");
         let n = |s: &str| python_number(&serde_json::from_str(s).unwrap());
         assert_eq!(
             (n("1732442400.123"), n("5"), n("1.0"), n("1e20")),
