@@ -51,6 +51,9 @@ pub enum Command {
     Catalog(crate::commands::catalog::CatalogArgs),
     /// Reports of earlier runs: the HTML page of a history folder, the merge of many accounts' reports
     Report(crate::commands::report::ReportArgs),
+    /// Collect a cloud account's inventory live into files the cloud's CLI would write, plus a manifest
+    #[command(after_long_help = crate::commands::collect::COLLECT_EXAMPLES)]
+    Collect(crate::commands::collect::CollectArgs),
 }
 
 const VERIFY_EXAMPLES: &str = "\
@@ -331,6 +334,7 @@ pub fn main() -> i32 {
         Command::Explain(args) => explain(&args),
         Command::Catalog(args) => crate::commands::catalog::run(&args),
         Command::Report(args) => crate::commands::report::run(args),
+        Command::Collect(args) => crate::commands::collect::run(args),
     }
 }
 

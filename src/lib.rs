@@ -9,6 +9,7 @@ pub mod catalog;
 pub mod checks;
 pub mod cli;
 pub mod code;
+pub mod collect;
 pub mod commands;
 pub mod config;
 pub mod diff;

@@ -2,4 +2,5 @@
 //! and returns the exit status.
 
 pub mod catalog;
+pub mod collect;
 pub mod report;

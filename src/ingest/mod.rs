@@ -83,6 +83,29 @@ pub(crate) fn is_inventory_file(name: &str) -> bool {
 
 const LOCK_INFO: &str = ".terraform.tfstate.lock.info";
 
+/// `aws://live[?regions=…]`: the account collected now, in memory: each listing a source named
+/// `aws://live/FILE` (the file `driftlock collect aws` would write), and the manifest.
+fn live(url: &str) -> Result<Vec<Source>, InputError> {
+    let bad = |m: String| {
+        InputError::new(&code::UNREADABLE, url, m).with_help(
+            "write aws://live or aws://live?regions=us-east-1,eu-west-1 (also profile=, role_arn=, aggregator=, page_size=); credentials come from the standard AWS chain",
+        )
+    };
+    let mut opts = crate::collect::parse_live_url(url).map_err(&bad)?;
+    opts.progress = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let c = crate::collect::collect(&opts).map_err(|e| bad(format!("{url}: {e}")))?;
+    let manifest = c.manifest_text();
+    let mut out: Vec<Source> = c
+        .files
+        .into_iter()
+        .map(|(name, text)| Source::memory(format!("aws://live/{name}"), text.into_bytes()))
+        .collect();
+    out.push(Source::memory(format!("aws://live/{}", crate::collect::MANIFEST_FILE), manifest.into_bytes()));
+    // In name order, as a directory of the same files is walked: the same scan either way.
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(out)
+}
+
 /// Expands directories (walking them, skipping `.terraform/` and `.git/`) and reads standard
 /// input. Order is deterministic: inputs as given, directory entries sorted by name.
 pub fn expand(args: &[InputArg]) -> Expanded {
@@ -108,6 +131,13 @@ pub fn expand(args: &[InputArg]) -> Expanded {
     let mut fetched_at: std::collections::HashMap<usize, Vec<Source>> =
         remote.iter().map(|(i, _, _)| *i).zip(fetched.sources).collect();
     for (i, arg) in args.iter().enumerate() {
+        if let Some(url) = arg.path.to_str().filter(|p| p.starts_with("aws://")) {
+            match live(url) {
+                Ok(found) => sources.extend(found),
+                Err(e) => errors.push(e),
+            }
+            continue;
+        }
         if let Some(got) = fetched_at.remove(&i) {
             sources.extend(got);
             continue;
@@ -227,6 +257,7 @@ pub fn load(
                 }
                 estate.inventory.coverage.extend(part.coverage);
                 estate.notes.extend(part.notes);
+                errors.extend(part.errors);
             }
             Ok(Parsed::Audit(part)) => {
                 let part = *part;

@@ -638,6 +638,7 @@ pub(crate) fn parse<'t>(
             "AWS::Logs::LogGroup",
             "logs-describe-log-groups",
         ),
+        DocFormat::AwsCollectManifest => collect_manifest(ctx, text),
         DocFormat::AwsSsmParameters => simple_arn_list(
             ctx,
             top,
@@ -650,6 +651,50 @@ pub(crate) fn parse<'t>(
             "ssm-describe-parameters",
         ),
     }
+}
+
+/// `manifest.json` of `driftlock collect aws`: no resources (the listings are their own
+/// files), but every call that failed is a coverage gap, exit 2, naming the call, the region and
+/// the IAM action it needs.
+fn collect_manifest(ctx: &Ctx<'_, '_>, text: &str) -> Result<Part, InputError> {
+    let m: crate::collect::Manifest =
+        serde_json::from_str(text).map_err(|e| InputError::from_json(ctx.file.name, text, 0, text, &e))?;
+    let mut part = Part::default();
+    // Point each error at its entry: the n-th `"call":` after `"errors"`.
+    let errors_at = text.find("\"errors\"").unwrap_or(0);
+    let mut from = errors_at;
+    for e in &m.errors {
+        let at = text[from..].find("\"call\"").map_or(errors_at, |i| from + i);
+        from = at + 1;
+        let why = if e.denied {
+            format!("the caller may not call it (grant {})", e.action)
+        } else {
+            "it failed after its retries".to_owned()
+        };
+        part.errors.push(
+            InputError::new(
+                &crate::code::INCOMPLETE_INVENTORY,
+                ctx.file.name,
+                format!(
+                    "{}: {} in {} was not collected ({}{}: {}), so {} is missing: {why}",
+                    ctx.file.name,
+                    e.call,
+                    e.region,
+                    e.code,
+                    e.status.map(|s| format!(", HTTP {s}")).unwrap_or_default(),
+                    e.message,
+                    e.file
+                ),
+            )
+            .with_help(format!(
+                "grant {} to the collecting identity (`driftlock collect aws --print-policy` prints the whole policy) and collect again; a listing that could not be read is never an empty one",
+                e.action
+            ))
+            .with_source_text(text)
+            .with_span(at, 6, format!("{} in {}", e.call, e.region)),
+        );
+    }
+    Ok(part)
 }
 
 /// `aws resourcegroupstaggingapi get-resources`: tagged resources only.

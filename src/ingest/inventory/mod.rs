@@ -29,6 +29,9 @@ pub struct Part {
     pub coverage: Vec<Coverage>,
     /// Things worth saying that are not errors (a truncated Resource Explorer result).
     pub notes: Vec<String>,
+    /// What the file says could not be collected (a `driftlock collect` manifest's failed
+    /// calls): each is exit 2, the rest of the file still counts.
+    pub errors: Vec<InputError>,
 }
 
 /// Facts about an export that its content may not state: from the path
@@ -123,6 +126,8 @@ pub enum DocFormat {
     AwsKmsAliases,
     AwsLogGroups,
     AwsSsmParameters,
+    /// `manifest.json` of `driftlock collect aws`.
+    AwsCollectManifest,
 }
 
 /// Every inventory format read as one JSON object.
@@ -191,7 +196,9 @@ pub(crate) fn detect(top: &TopLevel<'_>) -> Option<Doc> {
 fn detect_aws(top: &TopLevel<'_>) -> Option<DocFormat> {
     use DocFormat::*;
     let has = |k: &str| top.has(k);
-    Some(if has("ResourceTagMappingList") {
+    Some(if has(crate::collect::MANIFEST_KEY) {
+        AwsCollectManifest
+    } else if has("ResourceTagMappingList") {
         AwsTagging
     } else if has("resourceIdentifiers") {
         AwsConfigDiscovered

@@ -1,0 +1,809 @@
+//! `driftlock collect aws`: the account's inventory collected live, written exactly as the
+//! `aws` CLI writes each listing (one file per call and region, `ec2-describe-vpcs.us-east-1.json`)
+//! plus `manifest.json` (account, regions, calls, times, errors), so every scan can be replayed
+//! offline; or kept in memory for `scan --inventory aws://live`.
+//!
+//! Calls run concurrently on tokio, each service behind its own rate limit, every page
+//! followed, throttling and 5xx retried with exponential backoff and full jitter. A call that
+//! fails is never written as an empty listing: it is an error of the manifest naming the call,
+//! the region and the IAM action it needs, and a scan of the files is exit 2 on it.
+
+pub mod client;
+pub mod shapes;
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+
+pub use client::RetryPolicy;
+use client::{CallError, Client, Request};
+use shapes::Out;
+
+/// The key that marks a collection manifest.
+pub const MANIFEST_KEY: &str = "driftlock_collect";
+pub const MANIFEST_FILE: &str = "manifest.json";
+
+/// Which regions to collect.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Regions {
+    /// Every region enabled for the account (`ec2:DescribeRegions`).
+    All,
+    List(Vec<String>),
+}
+
+impl Regions {
+    /// `all` or a comma-separated list.
+    pub fn parse(s: &str) -> Result<Regions, String> {
+        if s.trim() == "all" {
+            return Ok(Regions::All);
+        }
+        let list: Vec<String> = s.split(',').map(|r| r.trim().to_owned()).filter(|r| !r.is_empty()).collect();
+        if list.is_empty() {
+            return Err("no region given: write `all` or a list such as us-east-1,eu-west-1".into());
+        }
+        if let Some(bad) = list.iter().find(|r| !crate::ingest::inventory::is_region(r)) {
+            return Err(format!("`{bad}` is not an AWS region (write it as us-east-1)"));
+        }
+        Ok(Regions::List(list))
+    }
+}
+
+/// What to collect, and how.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub regions: Regions,
+    /// A named profile of the shared config and credentials files.
+    pub profile: Option<String>,
+    /// A role to assume (with the chain's credentials) before collecting.
+    pub role_arn: Option<String>,
+    /// An AWS Config aggregator to query with `SelectAggregateResourceConfig`.
+    pub aggregator: Option<String>,
+    /// Items per page (the aws CLI's `--page-size`); the service's default when absent.
+    pub page_size: Option<u32>,
+    /// Draw progress on stderr (only when it is a terminal).
+    pub progress: bool,
+    pub retry: RetryPolicy,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            regions: Regions::All,
+            profile: None,
+            role_arn: None,
+            aggregator: None,
+            page_size: None,
+            progress: false,
+            retry: RetryPolicy::default(),
+        }
+    }
+}
+
+/// One call of the plan: a service operation in a region, and the file it fills.
+#[derive(Debug, Clone)]
+pub struct CallSpec {
+    /// botocore's service name (`ec2`, `resourcegroupstaggingapi`).
+    pub service: &'static str,
+    pub op: &'static str,
+    /// The IAM action that allows it.
+    pub action: &'static str,
+    /// The file name without region and extension (`ec2-describe-vpcs`).
+    pub stem: String,
+    /// Fixed parameters (`Scope=Local`).
+    pub params: Vec<(String, String)>,
+    pub json: Option<serde_json::Value>,
+}
+
+const EC2_CALLS: &[(&str, &str, &str)] = &[
+    ("DescribeVpcs", "ec2:DescribeVpcs", "ec2-describe-vpcs"),
+    ("DescribeSubnets", "ec2:DescribeSubnets", "ec2-describe-subnets"),
+    ("DescribeSecurityGroups", "ec2:DescribeSecurityGroups", "ec2-describe-security-groups"),
+    ("DescribeInternetGateways", "ec2:DescribeInternetGateways", "ec2-describe-internet-gateways"),
+    ("DescribeRouteTables", "ec2:DescribeRouteTables", "ec2-describe-route-tables"),
+    ("DescribeNetworkAcls", "ec2:DescribeNetworkAcls", "ec2-describe-network-acls"),
+    ("DescribeDhcpOptions", "ec2:DescribeDhcpOptions", "ec2-describe-dhcp-options"),
+    ("DescribeInstances", "ec2:DescribeInstances", "ec2-describe-instances"),
+];
+
+/// The types AWS Config is asked for (the clean-account check's), and their file stems.
+const CONFIG_TYPES: &[(&str, &str)] = &[
+    ("AWS::EC2::VPC", "ec2-vpc"),
+    ("AWS::EC2::Subnet", "ec2-subnet"),
+    ("AWS::EC2::SecurityGroup", "ec2-security-group"),
+    ("AWS::EC2::InternetGateway", "ec2-internet-gateway"),
+    ("AWS::EC2::RouteTable", "ec2-route-table"),
+    ("AWS::EC2::NetworkAcl", "ec2-network-acl"),
+    ("AWS::EC2::Instance", "ec2-instance"),
+    ("AWS::IAM::Role", "iam-role"),
+    ("AWS::IAM::User", "iam-user"),
+    ("AWS::IAM::Policy", "iam-policy"),
+    ("AWS::S3::Bucket", "s3"),
+];
+
+/// The region global services are called in (and their files are named with).
+pub const HOME_REGION: &str = "us-east-1";
+
+/// The regional calls, in the order they are listed in the manifest.
+pub fn regional_calls() -> Vec<CallSpec> {
+    let mut out: Vec<CallSpec> = EC2_CALLS
+        .iter()
+        .map(|(op, action, stem)| CallSpec {
+            service: "ec2",
+            op,
+            action,
+            stem: (*stem).to_owned(),
+            params: Vec::new(),
+            json: None,
+        })
+        .collect();
+    out.push(CallSpec {
+        service: "resourcegroupstaggingapi",
+        op: "GetResources",
+        action: "tag:GetResources",
+        stem: "tagging-get-resources".into(),
+        params: Vec::new(),
+        json: Some(serde_json::json!({})),
+    });
+    for (t, slug) in CONFIG_TYPES {
+        out.push(CallSpec {
+            service: "config",
+            op: "ListDiscoveredResources",
+            action: "config:ListDiscoveredResources",
+            stem: format!("config-list-discovered-{slug}"),
+            params: Vec::new(),
+            json: Some(serde_json::json!({ "resourceType": t })),
+        });
+    }
+    out
+}
+
+/// The global calls (IAM, S3), made once.
+pub fn global_calls() -> Vec<CallSpec> {
+    let iam = |op: &'static str, action: &'static str, stem: &str, params: Vec<(String, String)>| CallSpec {
+        service: "iam",
+        op,
+        action,
+        stem: stem.to_owned(),
+        params,
+        json: None,
+    };
+    vec![
+        iam("ListRoles", "iam:ListRoles", "iam-list-roles", Vec::new()),
+        iam("ListUsers", "iam:ListUsers", "iam-list-users", Vec::new()),
+        iam("ListPolicies", "iam:ListPolicies", "iam-list-policies", vec![("Scope".into(), "Local".into())]),
+        CallSpec {
+            service: "s3",
+            op: "ListBuckets",
+            action: "s3:ListAllMyBuckets",
+            stem: "s3api-list-buckets".into(),
+            params: Vec::new(),
+            json: None,
+        },
+    ]
+}
+
+/// The least-privilege IAM policy for exactly the calls a collection with these options makes.
+pub fn policy(opts: &Options) -> String {
+    let mut actions: BTreeSet<&str> = BTreeSet::new();
+    if opts.regions == Regions::All {
+        actions.insert("ec2:DescribeRegions");
+    }
+    for c in regional_calls().iter().chain(global_calls().iter()) {
+        actions.insert(c.action);
+    }
+    actions.insert("config:BatchGetResourceConfig");
+    if opts.aggregator.is_some() {
+        actions.insert("config:SelectAggregateResourceConfig");
+    }
+    let doc = serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Sid": "DriftlockCollectReadOnly",
+            "Effect": "Allow",
+            "Action": actions.into_iter().collect::<Vec<_>>(),
+            "Resource": "*"
+        }]
+    });
+    let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
+    s.push('\n');
+    s
+}
+
+/// One call as the manifest records it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct CallRecord {
+    /// `ec2:DescribeVpcs` (the IAM action's spelling).
+    pub call: String,
+    pub region: String,
+    pub file: String,
+    pub pages: usize,
+    pub records: usize,
+    pub started: String,
+    pub millis: u64,
+}
+
+/// A call that failed: a coverage gap.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ErrorRecord {
+    pub call: String,
+    pub region: String,
+    /// The file that was not written.
+    pub file: String,
+    /// The IAM action the call needs.
+    pub action: String,
+    /// The service's error code (`AccessDenied`), or `Transport`.
+    pub code: String,
+    pub status: Option<u16>,
+    pub message: String,
+    /// True when the service refused the caller (a missing permission, an opted-out region).
+    pub denied: bool,
+}
+
+/// `manifest.json`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Manifest {
+    /// Always 1: marks the file as a collection manifest.
+    pub driftlock_collect: u32,
+    pub tool: String,
+    pub account: Option<String>,
+    pub partition: String,
+    /// Scheme and host of a custom endpoint (`AWS_ENDPOINT_URL`), when one was used.
+    pub endpoint: Option<String>,
+    pub regions: Vec<String>,
+    pub started: String,
+    pub finished: String,
+    pub calls: Vec<CallRecord>,
+    pub errors: Vec<ErrorRecord>,
+    /// Requests retried after throttling, a 5xx or a transport error.
+    pub retries: u64,
+}
+
+/// A finished collection: the files (name, text) and the manifest.
+#[derive(Debug, Clone)]
+pub struct Collection {
+    pub files: Vec<(String, String)>,
+    pub manifest: Manifest,
+}
+
+impl Collection {
+    /// Writes the files and `manifest.json` into `dir` (created when missing).
+    pub fn write(&self, dir: &Path) -> Result<(), String> {
+        std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        for (name, text) in &self.files {
+            let p = dir.join(name);
+            std::fs::write(&p, text).map_err(|e| format!("cannot write {}: {e}", p.display()))?;
+        }
+        let p = dir.join(MANIFEST_FILE);
+        std::fs::write(&p, self.manifest_text()).map_err(|e| format!("cannot write {}: {e}", p.display()))
+    }
+
+    pub fn manifest_text(&self) -> String {
+        let mut s = serde_json::to_string_pretty(&self.manifest).unwrap_or_default();
+        s.push('\n');
+        s
+    }
+}
+
+fn now() -> String {
+    jiff::Timestamp::now().round(jiff::Unit::Millisecond).map(|t| t.to_string()).unwrap_or_default()
+}
+
+/// The file name of a call in a region.
+fn file_name(stem: &str, region: &str) -> String {
+    format!("{stem}.{region}.json")
+}
+
+/// Runs a collection. Errors are what makes a collection impossible (no credentials, the
+/// caller's account or the regions unknowable); a failed listing is a manifest error instead.
+pub fn collect(opts: &Options) -> Result<Collection, String> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    rt.block_on(run(opts))
+}
+
+async fn credentials(
+    opts: &Options,
+) -> Result<(aws_credential_types::provider::SharedCredentialsProvider, String), String> {
+    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+    if let Some(p) = &opts.profile {
+        loader = loader.profile_name(p);
+    }
+    let conf = loader.load().await;
+    let home = conf.region().map(|r| r.to_string()).unwrap_or_else(|| HOME_REGION.to_owned());
+    let mut provider = conf.credentials_provider().ok_or_else(|| {
+        "no AWS credentials: set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE (or --profile), web identity, or run where instance or container credentials are available".to_owned()
+    })?;
+    if let Some(role) = &opts.role_arn {
+        let assumed = aws_config::sts::AssumeRoleProvider::builder(role)
+            .session_name("driftlock-collect")
+            .configure(&conf)
+            .build()
+            .await;
+        provider = aws_credential_types::provider::SharedCredentialsProvider::new(assumed);
+    }
+    Ok((provider, home))
+}
+
+/// Progress on stderr: calls done and resources found, per region.
+struct Progress {
+    bar: indicatif::ProgressBar,
+    regions: Vec<(String, AtomicUsize, AtomicUsize)>,
+    records: AtomicUsize,
+}
+
+impl Progress {
+    fn new(enabled: bool, regions: &[String], total: usize) -> Progress {
+        let bar = if enabled {
+            let b =
+                indicatif::ProgressBar::with_draw_target(Some(total as u64), indicatif::ProgressDrawTarget::stderr());
+            if let Ok(style) =
+                indicatif::ProgressStyle::with_template("{spinner} collecting {pos}/{len} calls {wide_msg} {elapsed}")
+            {
+                b.set_style(style);
+            }
+            b
+        } else {
+            indicatif::ProgressBar::hidden()
+        };
+        let mut names: Vec<String> = regions.to_vec();
+        names.push("global".into());
+        Progress {
+            bar,
+            regions: names.into_iter().map(|r| (r, AtomicUsize::new(0), AtomicUsize::new(0))).collect(),
+            records: AtomicUsize::new(0),
+        }
+    }
+
+    fn done(&self, region: &str, records: usize) {
+        self.records.fetch_add(records, Ordering::Relaxed);
+        if let Some((_, calls, recs)) = self.regions.iter().find(|(r, ..)| r == region) {
+            calls.fetch_add(1, Ordering::Relaxed);
+            recs.fetch_add(records, Ordering::Relaxed);
+        }
+        let per: Vec<String> = self
+            .regions
+            .iter()
+            .map(|(r, c, n)| format!("{r} {}/{}", c.load(Ordering::Relaxed), n.load(Ordering::Relaxed)))
+            .collect();
+        self.bar.set_message(format!(
+            "· {} resources · per region calls/resources: {}",
+            self.records.load(Ordering::Relaxed),
+            per.join(", ")
+        ));
+        self.bar.inc(1);
+    }
+}
+
+struct Run {
+    client: Client,
+    page_size: Option<u32>,
+    progress: Progress,
+}
+
+/// The result of one call: its record or its error, and the CLI output.
+type Outcome = Result<(CallRecord, Out), ErrorRecord>;
+
+async fn run(opts: &Options) -> Result<Collection, String> {
+    let started = now();
+    let (provider, home) = credentials(opts).await?;
+    let client = Client::new(provider, opts.retry)?;
+    // The account: STS GetCallerIdentity, which needs no permission.
+    let who = client
+        .call(&Request {
+            service: "sts",
+            op: "GetCallerIdentity",
+            region: home.clone(),
+            params: Vec::new(),
+            json: None,
+        })
+        .await
+        .map_err(|e| format!("cannot tell whose account this is (sts:GetCallerIdentity: {}: {})", e.code, e.message))?;
+    let account = who.get("Account").and_then(Out::as_str).map(str::to_owned);
+    let partition = who.get("Arn").and_then(Out::as_str).and_then(|a| a.split(':').nth(1)).unwrap_or("aws").to_owned();
+    let regions = match &opts.regions {
+        Regions::List(l) => {
+            let mut l = l.clone();
+            l.sort();
+            l.dedup();
+            l
+        }
+        Regions::All => {
+            let out = client
+                .call(&Request { service: "ec2", op: "DescribeRegions", region: home.clone(), params: Vec::new(), json: None })
+                .await
+                .map_err(|e| {
+                    format!(
+                        "cannot list the account's enabled regions (ec2:DescribeRegions in {home}: {}: {}); grant ec2:DescribeRegions or pass --regions LIST",
+                        e.code, e.message
+                    )
+                })?;
+            let mut l: Vec<String> = out
+                .get("Regions")
+                .map(Out::as_list)
+                .unwrap_or(&[])
+                .iter()
+                .filter_map(|r| r.get("RegionName").and_then(Out::as_str).map(str::to_owned))
+                .collect();
+            l.sort();
+            l
+        }
+    };
+    let regional = regional_calls();
+    let global = global_calls();
+    let total = regional.len() * regions.len() + global.len() + usize::from(opts.aggregator.is_some());
+    let ctx =
+        Arc::new(Run { client, page_size: opts.page_size, progress: Progress::new(opts.progress, &regions, total) });
+
+    let mut tasks = tokio::task::JoinSet::new();
+    for (ri, region) in regions.iter().enumerate() {
+        let ctx = ctx.clone();
+        let region = region.clone();
+        let calls = regional.clone();
+        tasks.spawn(async move { (ri, region_calls(ctx, region, calls).await) });
+    }
+    {
+        let ctx = ctx.clone();
+        let calls = global.clone();
+        let aggregator = opts.aggregator.clone();
+        let home = HOME_REGION.to_owned();
+        tasks.spawn(async move {
+            let mut set = tokio::task::JoinSet::new();
+            for (i, spec) in calls.into_iter().enumerate() {
+                let ctx = ctx.clone();
+                let home = home.clone();
+                set.spawn(async move { (i, paged(&ctx, &spec, &home, "global").await) });
+            }
+            let mut out: Vec<(usize, Outcome)> = Vec::new();
+            while let Some(r) = set.join_next().await {
+                if let Ok(x) = r {
+                    out.push(x);
+                }
+            }
+            if let Some(name) = aggregator {
+                out.push((usize::MAX, select_aggregate(&ctx, &name, &home).await));
+            }
+            out.sort_by_key(|(i, _)| *i);
+            (usize::MAX, out.into_iter().map(|(_, o)| o).collect())
+        });
+    }
+    let mut by_region: Vec<(usize, Vec<Outcome>)> = Vec::new();
+    while let Some(r) = tasks.join_next().await {
+        match r {
+            Ok(x) => by_region.push(x),
+            Err(e) => return Err(format!("a collection task failed: {e}")),
+        }
+    }
+    by_region.sort_by_key(|(i, _)| *i);
+    ctx.progress.bar.finish_and_clear();
+    let mut files = Vec::new();
+    let mut calls = Vec::new();
+    let mut errors = Vec::new();
+    for (_, outcomes) in by_region {
+        for o in outcomes {
+            match o {
+                Ok((rec, out)) => {
+                    files.push((rec.file.clone(), out.pretty()));
+                    calls.push(rec);
+                }
+                Err(e) => errors.push(e),
+            }
+        }
+    }
+    let retries = ctx.client.retries.load(Ordering::Relaxed);
+    let manifest = Manifest {
+        driftlock_collect: 1,
+        tool: concat!("driftlock ", env!("CARGO_PKG_VERSION")).to_owned(),
+        account,
+        partition,
+        endpoint: client::custom_endpoint(),
+        regions,
+        started,
+        finished: now(),
+        calls,
+        errors,
+        retries,
+    };
+    Ok(Collection { files, manifest })
+}
+
+/// The calls of one region: the listings concurrently, then Config's items for what Config
+/// discovered.
+async fn region_calls(ctx: Arc<Run>, region: String, calls: Vec<CallSpec>) -> Vec<Outcome> {
+    let mut set = tokio::task::JoinSet::new();
+    for (i, spec) in calls.into_iter().enumerate() {
+        let ctx = ctx.clone();
+        let region = region.clone();
+        set.spawn(async move {
+            let o = paged(&ctx, &spec, &region, &region).await;
+            (i, spec, o)
+        });
+    }
+    let mut out: Vec<(usize, CallSpec, Outcome)> = Vec::new();
+    while let Some(r) = set.join_next().await {
+        if let Ok(x) = r {
+            out.push(x);
+        }
+    }
+    out.sort_by_key(|(i, ..)| *i);
+    let mut keys = Vec::new();
+    for (_, spec, o) in &out {
+        if let (Ok((_, page)), "ListDiscoveredResources") = (o, spec.op) {
+            for item in page.get("resourceIdentifiers").map(Out::as_list).unwrap_or(&[]) {
+                if let (Some(t), Some(id)) =
+                    (item.get("resourceType").and_then(Out::as_str), item.get("resourceId").and_then(Out::as_str))
+                {
+                    keys.push(serde_json::json!({ "resourceType": t, "resourceId": id }));
+                }
+            }
+        }
+    }
+    let mut outcomes: Vec<Outcome> = out.into_iter().map(|(_, _, o)| o).collect();
+    if !keys.is_empty() {
+        outcomes.push(batch_get(&ctx, &region, keys).await);
+    }
+    outcomes
+}
+
+fn records_of(out: &Out, key: &str) -> usize {
+    out.get(key).map_or(0, |v| v.as_list().len())
+}
+
+/// One call with every page followed, merged as the aws CLI merges them.
+async fn paged(ctx: &Run, spec: &CallSpec, region: &str, progress_region: &str) -> Outcome {
+    let started = now();
+    let t0 = Instant::now();
+    let model = shapes::models().services.get(spec.service);
+    let pag = model.and_then(|m| m.operations.get(spec.op)).and_then(|o| o.paginator.clone());
+    let file = file_name(&spec.stem, region);
+    let fail = |e: CallError| ErrorRecord {
+        call: spec.action.to_owned(),
+        region: region.to_owned(),
+        file: file.clone(),
+        action: spec.action.to_owned(),
+        denied: e.denied(),
+        code: e.code,
+        status: e.status,
+        message: e.message,
+    };
+    let mut pages = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let mut req = Request {
+            service: spec.service,
+            op: spec.op,
+            region: region.to_owned(),
+            params: spec.params.clone(),
+            json: spec.json.clone(),
+        };
+        if let Some(p) = &pag {
+            let (token_name, limit_name) = match spec.service {
+                "s3" => ("continuation-token".to_owned(), Some("max-buckets".to_owned())),
+                _ => (p.input_token.clone(), p.limit_key.clone()),
+            };
+            let limit = ctx.page_size.map(|n| match spec.service {
+                "ec2" => n.clamp(5, 1000),
+                "resourcegroupstaggingapi" | "config" => n.clamp(1, 100),
+                _ => n.clamp(1, 1000),
+            });
+            let mut set = |k: String, v: String| match req.json.as_mut() {
+                Some(serde_json::Value::Object(o)) => {
+                    let val = v.parse::<u64>().map(serde_json::Value::from).unwrap_or(serde_json::Value::String(v));
+                    o.insert(k, val);
+                }
+                _ => req.params.push((k, v)),
+            };
+            if let (Some(l), Some(name)) = (limit, limit_name) {
+                set(name, l.to_string());
+            }
+            if let Some(t) = &token {
+                // Tokens stay strings even when they look like numbers.
+                match req.json.as_mut() {
+                    Some(serde_json::Value::Object(o)) => {
+                        o.insert(token_name, serde_json::Value::String(t.clone()));
+                    }
+                    _ => req.params.push((token_name, t.clone())),
+                }
+            }
+        }
+        let page = match ctx.client.call(&req).await {
+            Ok(p) => p,
+            Err(e) => {
+                ctx.progress.done(progress_region, 0);
+                return Err(fail(e));
+            }
+        };
+        let next = pag
+            .as_ref()
+            .and_then(|p| page.get(&p.output_token))
+            .and_then(Out::as_str)
+            .filter(|t| !t.is_empty())
+            .map(str::to_owned);
+        let more = match pag.as_ref().and_then(|p| p.more_results.as_ref()) {
+            Some(flag) => page.get(flag) == Some(&Out::Bool(true)),
+            None => true,
+        };
+        pages.push(page);
+        match next {
+            Some(t) if more && token.as_deref() != Some(t.as_str()) && pages.len() < 100_000 => token = Some(t),
+            _ => break,
+        }
+    }
+    let n = pages.len();
+    let out = shapes::merge_pages(pag.as_ref(), pages);
+    let records = pag.as_ref().map_or(0, |p| records_of(&out, &p.result_key));
+    ctx.progress.done(progress_region, records);
+    Ok((
+        CallRecord {
+            call: spec.action.to_owned(),
+            region: region.to_owned(),
+            file,
+            pages: n,
+            records,
+            started,
+            millis: t0.elapsed().as_millis() as u64,
+        },
+        out,
+    ))
+}
+
+/// `BatchGetResourceConfig` for what Config discovered (100 keys a call), merged into one
+/// `config-batch-get.REGION.json`.
+async fn batch_get(ctx: &Run, region: &str, keys: Vec<serde_json::Value>) -> Outcome {
+    let started = now();
+    let t0 = Instant::now();
+    let action = "config:BatchGetResourceConfig";
+    let file = file_name("config-batch-get", region);
+    let mut items: Option<Vec<Out>> = None;
+    let mut unprocessed: Option<Vec<Out>> = None;
+    let mut pages = 0;
+    for chunk in keys.chunks(100) {
+        let req = Request {
+            service: "config",
+            op: "BatchGetResourceConfig",
+            region: region.to_owned(),
+            params: Vec::new(),
+            json: Some(serde_json::json!({ "resourceKeys": chunk })),
+        };
+        match ctx.client.call(&req).await {
+            Ok(page) => {
+                pages += 1;
+                // What one call prints, or the pages' lists joined (a member only when a page
+                // had it, as the CLI prints only what the service sent).
+                if let Some(Out::List(l)) = page.get("baseConfigurationItems") {
+                    items.get_or_insert_with(Vec::new).extend(l.iter().cloned());
+                }
+                if let Some(Out::List(l)) = page.get("unprocessedResourceKeys") {
+                    unprocessed.get_or_insert_with(Vec::new).extend(l.iter().cloned());
+                }
+            }
+            Err(e) => {
+                return Err(ErrorRecord {
+                    call: action.into(),
+                    region: region.to_owned(),
+                    file,
+                    action: action.into(),
+                    denied: e.denied(),
+                    code: e.code,
+                    status: e.status,
+                    message: e.message,
+                });
+            }
+        }
+    }
+    let records = items.as_ref().map_or(0, Vec::len);
+    let mut members = Vec::new();
+    if let Some(items) = items {
+        members.push(("baseConfigurationItems".to_owned(), Out::List(items)));
+    }
+    if let Some(keys) = unprocessed {
+        members.push(("unprocessedResourceKeys".to_owned(), Out::List(keys)));
+    }
+    let out = Out::Obj(members);
+    Ok((
+        CallRecord {
+            call: action.into(),
+            region: region.to_owned(),
+            file,
+            pages,
+            records,
+            started,
+            millis: t0.elapsed().as_millis() as u64,
+        },
+        out,
+    ))
+}
+
+/// `SelectAggregateResourceConfig` over a Config aggregator: every resource of every account
+/// and region the aggregator sees.
+async fn select_aggregate(ctx: &Run, aggregator: &str, home: &str) -> Outcome {
+    let spec = CallSpec {
+        service: "config",
+        op: "SelectAggregateResourceConfig",
+        action: "config:SelectAggregateResourceConfig",
+        stem: "config-select-aggregate".into(),
+        params: Vec::new(),
+        json: Some(serde_json::json!({
+            "ConfigurationAggregatorName": aggregator,
+            "Expression": "SELECT resourceId, resourceName, resourceType, arn, awsRegion, accountId, tags, configuration, configurationItemStatus, configurationItemCaptureTime",
+        })),
+    };
+    paged(ctx, &spec, home, "global").await
+}
+
+/// `aws://live[?regions=us-east-1,eu-west-1]`: the collection's options.
+pub fn parse_live_url(url: &str) -> Result<Options, String> {
+    let rest = url.strip_prefix("aws://live").ok_or_else(|| format!("`{url}` is not aws://live[?regions=…]"))?;
+    let mut opts = Options { progress: false, ..Options::default() };
+    let query = match rest {
+        "" | "/" => "",
+        q => q
+            .trim_start_matches('/')
+            .strip_prefix('?')
+            .ok_or_else(|| format!("`{url}`: write aws://live?regions=us-east-1,eu-west-1"))?,
+    };
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        match k {
+            "regions" => opts.regions = Regions::parse(v)?,
+            "profile" => opts.profile = Some(v.to_owned()),
+            "role_arn" | "role-arn" => opts.role_arn = Some(v.to_owned()),
+            "aggregator" => opts.aggregator = Some(v.to_owned()),
+            "page_size" | "page-size" => {
+                opts.page_size = Some(v.parse().map_err(|_| format!("`{url}`: page_size must be a number"))?)
+            }
+            other => {
+                return Err(format!(
+                    "`{url}`: unknown parameter `{other}` (regions, profile, role_arn, aggregator, page_size)"
+                ));
+            }
+        }
+    }
+    Ok(opts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn regions_and_live_urls() {
+        assert_eq!(Regions::parse("all"), Ok(Regions::All));
+        assert_eq!(
+            Regions::parse("us-east-1, eu-west-1"),
+            Ok(Regions::List(vec!["us-east-1".into(), "eu-west-1".into()]))
+        );
+        assert!(Regions::parse("useast").is_err());
+        let o = parse_live_url("aws://live?regions=us-east-1,us-west-2&page_size=5").unwrap();
+        assert_eq!((o.regions, o.page_size), (Regions::List(vec!["us-east-1".into(), "us-west-2".into()]), Some(5)));
+        assert_eq!(parse_live_url("aws://live").unwrap().regions, Regions::All);
+        assert!(parse_live_url("aws://live?color=red").is_err());
+    }
+
+    #[test]
+    fn the_policy_names_exactly_the_calls() {
+        let p: serde_json::Value = serde_json::from_str(&policy(&Options::default())).unwrap();
+        let actions: Vec<&str> =
+            p["Statement"][0]["Action"].as_array().unwrap().iter().filter_map(|a| a.as_str()).collect();
+        for a in [
+            "ec2:DescribeRegions",
+            "ec2:DescribeVpcs",
+            "iam:ListRoles",
+            "s3:ListAllMyBuckets",
+            "tag:GetResources",
+            "config:BatchGetResourceConfig",
+        ] {
+            assert!(actions.contains(&a), "{a}");
+        }
+        assert!(!actions.contains(&"config:SelectAggregateResourceConfig"));
+        assert!(actions.iter().all(|a| !a.contains('*')), "no wildcard action");
+        let listed = Options { regions: Regions::List(vec!["us-east-1".into()]), ..Options::default() };
+        assert!(!policy(&listed).contains("DescribeRegions"));
+    }
+}

@@ -1,0 +1,521 @@
+//! `driftlock collect aws` end to end against a real moto_server on loopback: two regions, more
+//! than one page, files byte-identical to what the aws CLI prints for the same account, a call
+//! moto's IAM enforcement denies (a coverage gap, exit 2 when scanned, the clean-account check
+//! refusing to pass), the retry policy against a loopback server that throttles, and a scan of
+//! the collected files equal to the in-memory `aws://live` scan.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use common::*;
+use serde_json::Value;
+
+const REGIONS: [&str; 2] = ["us-east-1", "us-west-2"];
+
+/// A moto_server with the given environment, stopped when dropped.
+struct Server {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl Server {
+    fn start(dir: &Path, env: &[(&str, &str)]) -> Server {
+        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let log = std::fs::File::create(dir.join("moto.log")).unwrap();
+        let child = Command::new("moto_server")
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .envs(env.iter().copied())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .expect("start moto_server");
+        // Owned by the guard at once: stopped and waited for whatever happens next.
+        let server = Server { child, port };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return server;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("moto_server did not listen within 30 s");
+    }
+
+    fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn tools_missing(test: &str) -> bool {
+    let missing: Vec<&str> = ["moto_server", "aws"].into_iter().filter(|t| !tools::on_path(t)).collect();
+    if missing.is_empty() {
+        return false;
+    }
+    skip(test, &format!("{} not installed (.ci/run installs them)", missing.join(", ")));
+    true
+}
+
+/// The environment every AWS client of a test gets: keys, a region, no shared files of the
+/// machine's user.
+fn aws_env(dir: &Path, endpoint: &str, key: (&str, &str)) -> Vec<(String, String)> {
+    vec![
+        ("AWS_ACCESS_KEY_ID".into(), key.0.into()),
+        ("AWS_SECRET_ACCESS_KEY".into(), key.1.into()),
+        ("AWS_DEFAULT_REGION".into(), "us-east-1".into()),
+        ("AWS_REGION".into(), "us-east-1".into()),
+        ("AWS_ENDPOINT_URL".into(), endpoint.into()),
+        ("AWS_CONFIG_FILE".into(), dir.join("no-config").display().to_string()),
+        ("AWS_SHARED_CREDENTIALS_FILE".into(), dir.join("no-credentials").display().to_string()),
+        ("AWS_EC2_METADATA_DISABLED".into(), "true".into()),
+        ("AWS_MAX_ATTEMPTS".into(), "4".into()),
+    ]
+}
+
+/// `aws ARGS --region R` against the endpoint; its stdout.
+fn aws(env: &[(String, String)], region: &str, args: &[&str]) -> String {
+    let out = Command::new("aws")
+        .args(args)
+        .args(["--region", region])
+        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .stdin(Stdio::null())
+        .output()
+        .expect("run aws");
+    assert!(out.status.success(), "aws {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn collect(env: &[(String, String)], args: &[&str]) -> Output {
+    let mut cmd = assert_cmd::Command::cargo_bin("driftlock").unwrap();
+    cmd.current_dir(root()).env("NO_COLOR", "1");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.args(args).output().unwrap()
+}
+
+/// An account with something in both regions: 7 tagged VPCs each (the tagging API pages at
+/// 5), 6 roles (IAM pages at 5), a user, a local policy, two buckets.
+fn populate(env: &[(String, String)]) {
+    for (ri, region) in REGIONS.iter().enumerate() {
+        for i in 0..7 {
+            let cidr = format!("10.{}.0.0/16", 100 + ri * 10 + i);
+            let tags = format!("ResourceType=vpc,Tags=[{{Key=Name,Value=vpc-{region}-{i}}},{{Key=team,Value=blue}}]");
+            aws(env, region, &["ec2", "create-vpc", "--cidr-block", &cidr, "--tag-specifications", &tags]);
+        }
+    }
+    let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+    for i in 0..6 {
+        aws(
+            env,
+            "us-east-1",
+            &["iam", "create-role", "--role-name", &format!("app-{i}"), "--assume-role-policy-document", trust],
+        );
+    }
+    aws(env, "us-east-1", &["iam", "create-user", "--user-name", "deployer"]);
+    let doc = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}"#;
+    aws(env, "us-east-1", &["iam", "create-policy", "--policy-name", "read-objects", "--policy-document", doc]);
+    aws(env, "us-east-1", &["s3api", "create-bucket", "--bucket", "collect-one"]);
+    aws(env, "us-east-1", &["s3api", "create-bucket", "--bucket", "collect-two"]);
+}
+
+/// The aws CLI arguments that print what a collected file holds.
+fn cli_args(stem: &str, dir: &Path, region: &str) -> Vec<String> {
+    let s = |v: &[&str]| v.iter().map(|x| (*x).to_owned()).collect::<Vec<_>>();
+    if let Some(rest) = stem.strip_prefix("ec2-") {
+        return s(&["ec2", rest]);
+    }
+    match stem {
+        "tagging-get-resources" => s(&["resourcegroupstaggingapi", "get-resources"]),
+        "iam-list-roles" => s(&["iam", "list-roles"]),
+        "iam-list-users" => s(&["iam", "list-users"]),
+        "iam-list-policies" => s(&["iam", "list-policies", "--scope", "Local"]),
+        "s3api-list-buckets" => s(&["s3api", "list-buckets"]),
+        "config-batch-get" => {
+            // The keys in the order the listings gave them.
+            let mut args = s(&["configservice", "batch-get-resource-config", "--resource-keys"]);
+            let mut names: Vec<PathBuf> = std::fs::read_dir(dir)
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .filter(|p| {
+                    let n = p.file_name().unwrap().to_str().unwrap();
+                    n.starts_with("config-list-discovered-") && n.ends_with(&format!(".{region}.json"))
+                })
+                .collect();
+            names.sort_by_key(|p| config_order(p.file_name().unwrap().to_str().unwrap()));
+            for p in names {
+                let v: Value = serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap();
+                for item in v["resourceIdentifiers"].as_array().unwrap() {
+                    args.push(format!(
+                        "resourceType={},resourceId={}",
+                        item["resourceType"].as_str().unwrap(),
+                        item["resourceId"].as_str().unwrap()
+                    ));
+                }
+            }
+            args
+        }
+        other => {
+            let slug =
+                other.strip_prefix("config-list-discovered-").unwrap_or_else(|| panic!("unexpected file {other}"));
+            s(&["configservice", "list-discovered-resources", "--resource-type", config_type(slug)])
+        }
+    }
+}
+
+const CONFIG: &[(&str, &str)] = &[
+    ("ec2-vpc", "AWS::EC2::VPC"),
+    ("ec2-subnet", "AWS::EC2::Subnet"),
+    ("ec2-security-group", "AWS::EC2::SecurityGroup"),
+    ("ec2-internet-gateway", "AWS::EC2::InternetGateway"),
+    ("ec2-route-table", "AWS::EC2::RouteTable"),
+    ("ec2-network-acl", "AWS::EC2::NetworkAcl"),
+    ("ec2-instance", "AWS::EC2::Instance"),
+    ("iam-role", "AWS::IAM::Role"),
+    ("iam-user", "AWS::IAM::User"),
+    ("iam-policy", "AWS::IAM::Policy"),
+    ("s3", "AWS::S3::Bucket"),
+];
+
+fn config_type(slug: &str) -> &'static str {
+    CONFIG.iter().find(|(s, _)| *s == slug).map(|(_, t)| *t).unwrap_or_else(|| panic!("slug {slug}"))
+}
+
+fn config_order(file: &str) -> usize {
+    CONFIG.iter().position(|(s, _)| file.starts_with(&format!("config-list-discovered-{s}."))).unwrap()
+}
+
+fn manifest(dir: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).unwrap()).unwrap()
+}
+
+#[test]
+fn collects_two_regions_in_pages_exactly_as_the_aws_cli_prints() {
+    if tools_missing("collects_two_regions_in_pages_exactly_as_the_aws_cli_prints") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let moto = Server::start(tmp.path(), &[]);
+    let env = aws_env(tmp.path(), &moto.endpoint(), ("test", "test"));
+    populate(&env);
+    let out = tmp.path().join("inv");
+    let o = collect(
+        &env,
+        &["collect", "aws", "--regions", "us-east-1,us-west-2", "--page-size", "5", "--out", out.to_str().unwrap()],
+    );
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let m = manifest(&out);
+    assert_eq!(m["driftlock_collect"], 1);
+    assert_eq!(m["account"], "123456789012");
+    assert_eq!(m["regions"], serde_json::json!(REGIONS));
+    assert_eq!(m["errors"], serde_json::json!([]), "{m:#}");
+    let call = |name: &str, region: &str| {
+        m["calls"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["call"] == name && c["region"] == region)
+            .cloned()
+            .unwrap_or_else(|| panic!("{name} {region} not in {m:#}"))
+    };
+    // Paging: 6 roles and 7 tagged VPCs at 5 a page.
+    assert!(call("iam:ListRoles", "us-east-1")["pages"].as_u64().unwrap() >= 2);
+    assert_eq!(call("iam:ListRoles", "us-east-1")["records"], 6);
+    assert_eq!(call("tag:GetResources", "us-west-2")["pages"], 2);
+    assert_eq!(call("tag:GetResources", "us-west-2")["records"], 7);
+    // Every regional listing in both regions, the global ones once.
+    for region in REGIONS {
+        for c in ["ec2:DescribeVpcs", "ec2:DescribeSubnets", "ec2:DescribeInstances", "config:ListDiscoveredResources"]
+        {
+            call(c, region);
+        }
+    }
+    assert_eq!(m["calls"].as_array().unwrap().iter().filter(|c| c["call"] == "iam:ListUsers").count(), 1);
+
+    // Each file is byte for byte what the aws CLI prints for the same call.
+    let mut compared = 0;
+    // moto stamps each configuration item with the time of the call.
+    let state = regex::Regex::new(r#""configurationStateId": "\d+""#).unwrap();
+    for entry in std::fs::read_dir(&out).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_str().unwrap().to_owned();
+        if name == "manifest.json" {
+            continue;
+        }
+        let (stem, region) = {
+            let base = name.strip_suffix(".json").unwrap();
+            let (stem, region) = base.rsplit_once('.').unwrap();
+            (stem.to_owned(), region.to_owned())
+        };
+        let args = cli_args(&stem, &out, &region);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let mut expected = aws(&env, &region, &args);
+        let mut got = std::fs::read_to_string(&path).unwrap();
+        if stem == "config-batch-get" {
+            // moto stamps each configuration item with the time of the call.
+            expected = state.replace_all(&expected, "STATE").into_owned();
+            got = state.replace_all(&got, "STATE").into_owned();
+        }
+        assert_eq!(got, expected, "{name} differs from `aws {}`", args.join(" "));
+        compared += 1;
+    }
+    assert!(compared >= 2 * 20 + 4, "only {compared} files");
+
+    // The files read as an inventory, and the clean-account check sees what was made by hand.
+    let o = driftlock(&["clean-account", "--format", "json", "--preset", "aws", "--inventory", out.to_str().unwrap()]);
+    let r = json(&o);
+    assert_eq!(code(&o), 1, "{r:#}");
+    let not_clean: Vec<&str> = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["kind"] == "non-clean-account")
+        .filter_map(|f| f["cloud_id"].as_str())
+        .collect();
+    assert!(not_clean.iter().any(|id| id.contains(":role/app-5")), "{not_clean:?}");
+    assert!(not_clean.iter().any(|id| id.ends_with(":::collect-two")), "{not_clean:?}");
+    assert_eq!(not_clean.iter().filter(|id| id.contains(":vpc/")).count(), 14, "{not_clean:?}");
+}
+
+#[test]
+fn a_denied_call_is_a_named_gap_and_the_clean_account_check_refuses_to_pass() {
+    if tools_missing("a_denied_call_is_a_named_gap_and_the_clean_account_check_refuses_to_pass") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    // moto enforces IAM after its first three actions: create a user with every right but
+    // ec2:DescribeSubnets, then collect with its keys.
+    let moto = Server::start(tmp.path(), &[("INITIAL_NO_AUTH_ACTION_COUNT", "3")]);
+    let admin = aws_env(tmp.path(), &moto.endpoint(), ("test", "test"));
+    aws(&admin, "us-east-1", &["iam", "create-user", "--user-name", "collector"]);
+    let key: Value =
+        serde_json::from_str(&aws(&admin, "us-east-1", &["iam", "create-access-key", "--user-name", "collector"]))
+            .unwrap();
+    let policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"},{"Effect":"Deny","Action":"ec2:DescribeSubnets","Resource":"*"}]}"#;
+    aws(
+        &admin,
+        "us-east-1",
+        &[
+            "iam",
+            "put-user-policy",
+            "--user-name",
+            "collector",
+            "--policy-name",
+            "all-but-subnets",
+            "--policy-document",
+            policy,
+        ],
+    );
+    let (id, secret) =
+        (key["AccessKey"]["AccessKeyId"].as_str().unwrap(), key["AccessKey"]["SecretAccessKey"].as_str().unwrap());
+    let env = aws_env(tmp.path(), &moto.endpoint(), (id, secret));
+    let out = tmp.path().join("inv");
+    let o = collect(&env, &["collect", "aws", "--regions", "us-east-1", "--out", out.to_str().unwrap()]);
+    assert_eq!(code(&o), 2, "a collection with a gap is not a success: {}", stderr(&o));
+    assert!(stderr(&o).contains("ec2:DescribeSubnets in us-east-1"), "{}", stderr(&o));
+    assert!(!stderr(&o).contains(secret), "the secret key never appears");
+    let m = manifest(&out);
+    let errors = m["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 1, "{m:#}");
+    assert_eq!(errors[0]["call"], "ec2:DescribeSubnets");
+    assert_eq!(errors[0]["action"], "ec2:DescribeSubnets");
+    assert_eq!(errors[0]["region"], "us-east-1");
+    assert_eq!(errors[0]["denied"], true);
+    assert_eq!(errors[0]["code"], "AccessDenied");
+    assert!(!out.join("ec2-describe-subnets.us-east-1.json").exists(), "a denied listing is never written as empty");
+    assert!(out.join("ec2-describe-vpcs.us-east-1.json").exists());
+
+    // Scanning the folder: exit 2, the gap named with the call, region and action.
+    for cmd in [vec!["clean-account", "--preset", "aws"], vec!["scan"]] {
+        let mut args = cmd.clone();
+        args.extend(["--format", "json", "--inventory", out.to_str().unwrap()]);
+        let o = driftlock(&args);
+        let r = json(&o);
+        assert_eq!(code(&o), 2, "{cmd:?}: {r:#}");
+        let gap = r["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["message"].as_str().unwrap_or("").contains("ec2:DescribeSubnets in us-east-1"))
+            .unwrap_or_else(|| panic!("{cmd:?}: no gap named in {:#}", r["errors"]));
+        assert_eq!(gap["code"], "DL0014");
+        assert!(gap["help"].as_str().unwrap().contains("grant ec2:DescribeSubnets"), "{gap}");
+        assert!(gap["file"].as_str().unwrap().ends_with("manifest.json"), "{gap}");
+    }
+}
+
+/// A loopback proxy in front of moto that answers the first `throttle` requests with
+/// `400 ThrottlingException` (JSON protocol), then forwards each request to moto.
+fn throttling_proxy(upstream: u16, throttle: usize) -> (u16, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let seen = Arc::new(AtomicUsize::new(0));
+    let count = seen.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut client) = stream else { continue };
+            let n = count.fetch_add(1, Ordering::SeqCst);
+            let Some(request) = read_request(&mut client) else { continue };
+            if n < throttle {
+                let body = r#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#;
+                let _ = write!(
+                    client,
+                    "HTTP/1.1 400 Bad Request\r\nContent-Type: application/x-amz-json-1.1\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                continue;
+            }
+            let Ok(mut up) = TcpStream::connect(("127.0.0.1", upstream)) else { continue };
+            // One request per connection both ways.
+            let text = String::from_utf8_lossy(&request).replacen("\r\n\r\n", "\r\nConnection: close\r\n\r\n", 1);
+            let _ = up.write_all(text.as_bytes());
+            let mut response = Vec::new();
+            let _ = up.read_to_end(&mut response);
+            let _ = client.write_all(&response);
+        }
+    });
+    (port, seen)
+}
+
+fn read_request(s: &mut TcpStream) -> Option<Vec<u8>> {
+    s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 8192];
+    loop {
+        let n = s.read(&mut chunk).ok()?;
+        if n == 0 {
+            return None;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+        if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
+            let len: usize = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .and_then(|v| v.trim().parse().ok())
+                .unwrap_or(0);
+            while buf.len() < end + 4 + len {
+                let n = s.read(&mut chunk).ok()?;
+                if n == 0 {
+                    break;
+                }
+                buf.extend_from_slice(&chunk[..n]);
+            }
+            // Drop keep-alive: the proxy closes each connection.
+            let text = String::from_utf8_lossy(&buf).replace("connection: keep-alive\r\n", "");
+            return Some(text.into_bytes());
+        }
+    }
+}
+
+#[test]
+fn throttling_is_retried_with_backoff_and_exhausted_retries_are_a_gap() {
+    if tools_missing("throttling_is_retried_with_backoff_and_exhausted_retries_are_a_gap") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let moto = Server::start(tmp.path(), &[]);
+    let env = aws_env(tmp.path(), &moto.endpoint(), ("test", "test"));
+    aws(
+        &env,
+        "us-east-1",
+        &[
+            "ec2",
+            "create-vpc",
+            "--cidr-block",
+            "10.9.0.0/16",
+            "--tag-specifications",
+            "ResourceType=vpc,Tags=[{Key=team,Value=red}]",
+        ],
+    );
+
+    // Throttled twice, then served: retried, and the file is what the CLI prints.
+    let (port, seen) = throttling_proxy(moto.port, 2);
+    let mut env2 = env.clone();
+    env2.push(("AWS_ENDPOINT_URL_RESOURCE_GROUPS_TAGGING_API".into(), format!("http://127.0.0.1:{port}")));
+    let out = tmp.path().join("inv");
+    let o = collect(&env2, &["collect", "aws", "--regions", "us-east-1", "--out", out.to_str().unwrap()]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(seen.load(Ordering::SeqCst), 3, "two throttled attempts and one served");
+    let m = manifest(&out);
+    assert!(m["retries"].as_u64().unwrap() >= 2, "{m:#}");
+    let got = std::fs::read_to_string(out.join("tagging-get-resources.us-east-1.json")).unwrap();
+    assert_eq!(got, aws(&env, "us-east-1", &["resourcegroupstaggingapi", "get-resources"]));
+    assert!(got.contains("team"));
+
+    // Always throttled: AWS_MAX_ATTEMPTS (4) attempts, then a gap that is not a denial.
+    let (port, seen) = throttling_proxy(moto.port, usize::MAX);
+    let mut env3 = env.clone();
+    env3.push(("AWS_ENDPOINT_URL_RESOURCE_GROUPS_TAGGING_API".into(), format!("http://127.0.0.1:{port}")));
+    let out = tmp.path().join("inv2");
+    let o = collect(&env3, &["collect", "aws", "--regions", "us-east-1", "--out", out.to_str().unwrap()]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    assert_eq!(seen.load(Ordering::SeqCst), 4);
+    let m = manifest(&out);
+    let e = &m["errors"][0];
+    assert_eq!(
+        (e["call"].as_str(), e["code"].as_str(), e["denied"].as_bool()),
+        (Some("tag:GetResources"), Some("ThrottlingException"), Some(false)),
+        "{m:#}"
+    );
+}
+
+#[test]
+fn a_scan_of_the_collected_files_equals_the_live_scan() {
+    if tools_missing("a_scan_of_the_collected_files_equals_the_live_scan") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let moto = Server::start(tmp.path(), &[]);
+    let env = aws_env(tmp.path(), &moto.endpoint(), ("test", "test"));
+    aws(
+        &env,
+        "us-west-2",
+        &[
+            "ec2",
+            "create-vpc",
+            "--cidr-block",
+            "10.8.0.0/16",
+            "--tag-specifications",
+            "ResourceType=vpc,Tags=[{Key=team,Value=red}]",
+        ],
+    );
+    aws(&env, "us-east-1", &["s3api", "create-bucket", "--bucket", "live-bucket"]);
+    let out = tmp.path().join("inv");
+    let o = collect(&env, &["collect", "aws", "--regions", "us-east-1,us-west-2", "--out", out.to_str().unwrap()]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let dir = out.to_str().unwrap().to_owned();
+    for cmd in ["scan", "clean-account"] {
+        let from_files = collect(&env, &[cmd, "--format", "json", "--inventory", &dir]);
+        let live = collect(&env, &[cmd, "--format", "json", "--inventory", "aws://live?regions=us-east-1,us-west-2"]);
+        assert_eq!(code(&from_files), code(&live), "{cmd}: {}", stderr(&live));
+        let norm = |o: &Output, prefix: &str| {
+            let text = stdout(o).replace(prefix, "DIR");
+            let mut v: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
+            for k in ["generated_at", "started_at", "duration_ms", "run"] {
+                v.as_object_mut().unwrap().remove(k);
+            }
+            v["inputs"] = Value::Null;
+            v
+        };
+        let a = norm(&from_files, &format!("{dir}/"));
+        let b = norm(&live, "aws://live/");
+        assert_eq!(a["findings"], b["findings"], "{cmd}");
+        assert_eq!(a["summary"], b["summary"], "{cmd}");
+        assert_eq!(a["errors"], b["errors"], "{cmd}");
+        assert!(!a["findings"].as_array().unwrap().is_empty() || cmd == "scan", "{cmd}: {a:#}");
+    }
+}
