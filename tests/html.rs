@@ -318,7 +318,11 @@ impl Proxy {
                 let mut buf = [0u8; 2048];
                 let n = s.read(&mut buf).unwrap_or(0);
                 let first = String::from_utf8_lossy(&buf[..n]).lines().next().unwrap_or("").to_owned();
-                log.lock().unwrap().push(first);
+                // Chromium opens spare connections to its proxy ahead of need and may close them
+                // unused: a connection that carried no request line asked for nothing.
+                if !first.trim().is_empty() {
+                    log.lock().unwrap().push(first);
+                }
                 let _ = s.write_all(b"HTTP/1.1 502 Bad Gateway\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
             }
         });
