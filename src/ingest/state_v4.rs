@@ -123,15 +123,7 @@ pub(crate) fn parse(ctx: &FileCtx<'_>, top: &TopLevel<'_>, filter: &dyn Attribut
                     if !paths.is_empty() || whole_object {
                         if let Some(a) = i.attributes {
                             let full: Value = ctx.parse_owned(a)?;
-                            if whole_object {
-                                collect_leaves(&full, &mut secrets);
-                            } else {
-                                for p in &paths {
-                                    if let Some(v) = walk(&full, p) {
-                                        collect_leaves(v, &mut secrets);
-                                    }
-                                }
-                            }
+                            sensitive_leaves(&full, &paths, whole_object, &mut secrets);
                         }
                     }
                     paths
@@ -181,6 +173,20 @@ fn one_tag_map(mut m: Attributes) -> Attributes {
         m.remove("tags");
     }
     m
+}
+
+/// Adds the values at an instance's sensitive paths (all of it when the whole object is
+/// sensitive) to the secrets that are never printed.
+fn sensitive_leaves(full: &Value, paths: &[Vec<PathStep>], whole_object: bool, secrets: &mut Vec<String>) {
+    if whole_object {
+        collect_leaves(full, secrets);
+        return;
+    }
+    for p in paths {
+        if let Some(v) = walk(full, p) {
+            collect_leaves(v, secrets);
+        }
+    }
 }
 
 /// The member an instance's findings point at.
@@ -454,15 +460,7 @@ impl<'a> Visitor<'a> for InstanceSeed<'_, 'a> {
                             ObjectAt::Empty => Value::Object(Map::new()),
                             ObjectAt::Unknown => return Err(A::Error::custom("attributes not located")),
                         };
-                        if whole_object {
-                            collect_leaves(&full, &mut secrets);
-                        } else {
-                            for p in &paths {
-                                if let Some(v) = walk(&full, p) {
-                                    collect_leaves(v, &mut secrets);
-                                }
-                            }
-                        }
+                        sensitive_leaves(&full, &paths, whole_object, &mut secrets);
                     }
                 }
                 paths

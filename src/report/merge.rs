@@ -977,16 +977,8 @@ fn write_document(
                 .errors
                 .iter()
                 .map(|e| {
-                    let mut n =
-                        json!({ "descriptor": { "id": e.code }, "level": "error", "message": { "text": e.message } });
-                    if let Some(file) = e.file.as_deref().or(e.report.as_deref()).filter(|f| !f.is_empty()) {
-                        let mut physical = json!({ "artifactLocation": { "uri": super::sarif::uri(file) } });
-                        if let Some(l) = e.line {
-                            physical["region"] = json!({ "startLine": l, "startColumn": e.column.unwrap_or(1) });
-                        }
-                        n["locations"] = json!([{ "physicalLocation": physical }]);
-                    }
-                    n
+                    let file = e.file.as_deref().or(e.report.as_deref()).filter(|f| !f.is_empty());
+                    super::sarif::notification(&e.code, &e.message, file, e.line, e.column)
                 })
                 .collect();
             let doc = json!({

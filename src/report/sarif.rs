@@ -91,25 +91,8 @@ pub fn render(report: &Report) -> String {
             r
         })
         .collect();
-    let notifications: Vec<Value> = report
-        .errors
-        .iter()
-        .map(|e| {
-            let mut n = json!({
-                "descriptor": { "id": e.code },
-                "level": "error",
-                "message": { "text": e.message }
-            });
-            if let Some(file) = &e.file {
-                let mut physical = json!({ "artifactLocation": { "uri": uri(file) } });
-                if let Some(l) = e.line {
-                    physical["region"] = json!({ "startLine": l, "startColumn": e.column.unwrap_or(1) });
-                }
-                n["locations"] = json!([{ "physicalLocation": physical }]);
-            }
-            n
-        })
-        .collect();
+    let notifications: Vec<Value> =
+        report.errors.iter().map(|e| notification(e.code, &e.message, e.file.as_deref(), e.line, e.column)).collect();
     let doc = json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
@@ -135,4 +118,24 @@ pub fn render(report: &Report) -> String {
 /// and URLs are kept as they are.
 pub(crate) fn uri(file: &str) -> String {
     file.replace(' ', "%20")
+}
+
+/// A tool execution notification of an input error: its code, message and, when it has one,
+/// where it is (line and column when known).
+pub(crate) fn notification(
+    code: &str,
+    message: &str,
+    file: Option<&str>,
+    line: Option<usize>,
+    column: Option<usize>,
+) -> Value {
+    let mut n = json!({ "descriptor": { "id": code }, "level": "error", "message": { "text": message } });
+    if let Some(file) = file {
+        let mut physical = json!({ "artifactLocation": { "uri": uri(file) } });
+        if let Some(l) = line {
+            physical["region"] = json!({ "startLine": l, "startColumn": column.unwrap_or(1) });
+        }
+        n["locations"] = json!([{ "physicalLocation": physical }]);
+    }
+    n
 }
