@@ -32,32 +32,27 @@ pub fn resolve(findings: &mut [Finding], sources: &Sources, keep_texts: bool) ->
     let mut ids: Vec<_> = by_source.keys().copied().collect();
     ids.sort_unstable();
     let read: &[Finding] = findings;
-    type Resolved = (Vec<(usize, Option<(usize, usize, usize, usize)>)>, Option<Arc<str>>);
+    type Resolved = (Vec<(usize, Option<Position>)>, Option<Arc<str>>);
     let results: Vec<(SourceId, Result<Resolved, InputError>)> = ids
         .par_iter()
         .map(|id| {
-            let text = match sources.text(*id) {
-                Ok(t) => t,
-                Err(e) => return (*id, Err(e)),
-            };
-            let mut spans: Vec<(usize, Option<(usize, usize)>)> = Vec::with_capacity(by_source[id].len());
-            {
-                let mut resolver: Option<Resolver<'_>> = None;
-                for &i in &by_source[id] {
-                    let span = read[i].locator.as_ref().and_then(|l| match l.offset {
-                        Some(off) => span_at(&text, off as usize, l.focus),
-                        None => resolver.get_or_insert_with(|| Resolver::new(&text)).span(l),
-                    });
-                    spans.push((i, span));
-                }
+            let resolve_in = |text: &str| resolve_source(text, &by_source[id], read);
+            if !keep_texts {
+                // Nothing keeps the text: read it into the worker's reusable buffer.
+                let source = sources.get(*id);
+                let out = crate::source::with_read_buffer(|buf| {
+                    source.read_into(buf)?;
+                    source.str_of(buf).map(resolve_in)
+                });
+                return (*id, out.map(|out| (out, None)));
             }
-            let positions = line_cols(&text, &spans);
-            let out = spans
-                .iter()
-                .zip(positions)
-                .map(|((i, span), pos)| (*i, span.zip(pos).map(|((o, l), (line, col))| (o, l, line, col))))
-                .collect();
-            (*id, Ok((out, keep_texts.then(|| Arc::from(text)))))
+            match sources.text(*id) {
+                Ok(text) => {
+                    let out = resolve_in(&text);
+                    (*id, Ok((out, Some(Arc::from(text)))))
+                }
+                Err(e) => (*id, Err(e)),
+            }
         })
         .collect();
     for (id, r) in results {
@@ -79,6 +74,33 @@ pub fn resolve(findings: &mut [Finding], sources: &Sources, keep_texts: bool) ->
         }
     }
     (texts, errors)
+}
+
+/// A finding's byte offset, span length, line and column.
+type Position = (usize, usize, usize, usize);
+
+/// The spans, lines and columns of the findings `of` (indices into `findings`) in one input's
+/// text.
+fn resolve_source(
+    text: &str,
+    of: &[usize],
+    findings: &[Finding],
+) -> Vec<(usize, Option<Position>)> {
+    let mut spans: Vec<(usize, Option<(usize, usize)>)> = Vec::with_capacity(of.len());
+    let mut resolver: Option<Resolver<'_>> = None;
+    for &i in of {
+        let span = findings[i].locator.as_ref().and_then(|l| match l.offset {
+            Some(off) => span_at(text, off as usize, l.focus),
+            None => resolver.get_or_insert_with(|| Resolver::new(text)).span(l),
+        });
+        spans.push((i, span));
+    }
+    let positions = line_cols(text, &spans);
+    spans
+        .iter()
+        .zip(positions)
+        .map(|((i, span), pos)| (*i, span.zip(pos).map(|((o, l), (line, col))| (o, l, line, col))))
+        .collect()
 }
 
 /// Lines and columns of many spans of one text in one pass (offsets sorted, newlines counted

@@ -45,6 +45,30 @@ fn instance_place(i: &Instance) -> (Option<String>, Option<String>) {
     }
 }
 
+/// One managed instance joined with the inventory resource it is, by the catalog's keys.
+fn lookup(inv: &crate::model::Inventory, catalog: &Catalog, si: usize, ii: usize, inst: &Instance) -> Match {
+    let entry = catalog.get(&inst.address.type_).cloned();
+    let (region, account) = instance_place(inst);
+    let resource = match &entry {
+        Some(e) => e.state_keys(&inst.attributes).iter().find_map(|k| {
+            let hit = inv
+                .find(&e.cloud_type, k)
+                .or_else(|| if k.kind == KeyKind::Arn { inv.find_arn(&k.value) } else { None })?;
+            // A name or id match in another region or account is another resource.
+            let r = &inv.resources[hit];
+            let agree = |x: &Option<String>, y: &Option<String>| x.is_none() || y.is_none() || x == y;
+            let here = !e.regional || agree(&region, &r.region);
+            (k.kind == KeyKind::Arn || (here && agree(&account, &r.account))).then_some(hit)
+        }),
+        None => inst.attributes.get("arn").and_then(Value::as_str).and_then(|a| inv.find_arn(a)).or_else(|| {
+            // The generic inventory may list resources under their Terraform type.
+            let t: Arc<str> = Arc::from(inst.address.type_.as_str());
+            inst.id().and_then(|id| inv.find(&t, &crate::model::Key::new(KeyKind::Id, id)))
+        }),
+    };
+    Match { state: si, instance: ii, entry, resource, region, account }
+}
+
 /// States that are audited against the cloud: files given as states, not plans' prior states.
 fn audited(estate: &Estate) -> impl Iterator<Item = (usize, &State)> {
     estate.states.iter().enumerate().filter(|(_, s)| s.format != StateFormat::PlanPrior)
@@ -60,42 +84,35 @@ impl Join {
                 None => j.wildcard.entry(c.cloud).or_default().push(ci),
             }
         }
-        for (si, s) in audited(estate) {
-            for (ii, inst) in s.instances.iter().enumerate() {
-                if inst.address.mode != Mode::Managed {
-                    continue;
-                }
-                let entry = catalog.get(&inst.address.type_).cloned();
-                let (region, account) = instance_place(inst);
-                let resource = match &entry {
-                    Some(e) => e.state_keys(&inst.attributes).iter().find_map(|k| {
-                        let hit = inv
-                            .find(&e.cloud_type, k)
-                            .or_else(|| if k.kind == KeyKind::Arn { inv.find_arn(&k.value) } else { None })?;
-                        // A name or id match in another region or account is another resource.
-                        let r = &inv.resources[hit];
-                        let agree = |x: &Option<String>, y: &Option<String>| x.is_none() || y.is_none() || x == y;
-                        let here = !e.regional || agree(&region, &r.region);
-                        (k.kind == KeyKind::Arn || (here && agree(&account, &r.account))).then_some(hit)
-                    }),
-                    None => {
-                        let m = j.unsupported.entry(inst.address.type_.clone()).or_insert((0, j.matches.len()));
-                        m.0 += 1;
-                        inst.attributes.get("arn").and_then(Value::as_str).and_then(|a| inv.find_arn(a)).or_else(|| {
-                            // The generic inventory may list resources under their Terraform type.
-                            let t: Arc<str> = Arc::from(inst.address.type_.as_str());
-                            inst.id().and_then(|id| inv.find(&t, &crate::model::Key::new(KeyKind::Id, id)))
-                        })
-                    }
-                };
-                let mi = j.matches.len();
-                if let Some(r) = resource {
-                    if j.owner[r].is_none() {
-                        j.owner[r] = Some(mi);
-                    }
-                }
-                j.matches.push(Match { state: si, instance: ii, entry, resource, region, account });
+        // Each managed instance is looked up on its own (in parallel, per state); the owners
+        // and the unsupported types are then filled in order, so the result does not depend on
+        // scheduling.
+        use rayon::prelude::*;
+        let states: Vec<(usize, &State)> = audited(estate).collect();
+        let looked_up: Vec<Vec<Match>> = states
+            .par_iter()
+            .map(|&(si, s)| {
+                s.instances
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, inst)| inst.address.mode == Mode::Managed)
+                    .map(|(ii, inst)| lookup(inv, catalog, si, ii, inst))
+                    .collect()
+            })
+            .collect();
+        j.matches.reserve(looked_up.iter().map(Vec::len).sum());
+        for m in looked_up.into_iter().flatten() {
+            let mi = j.matches.len();
+            if m.entry.is_none() {
+                let type_ = &estate.states[m.state].instances[m.instance].address.type_;
+                j.unsupported.entry(type_.clone()).or_insert((0, mi)).0 += 1;
             }
+            if let Some(r) = m.resource {
+                if j.owner[r].is_none() {
+                    j.owner[r] = Some(mi);
+                }
+            }
+            j.matches.push(m);
         }
         j
     }

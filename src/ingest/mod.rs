@@ -245,6 +245,9 @@ pub fn load(
         })
         .collect();
     parsed.sort_unstable_by_key(|(i, _)| *i);
+    let records =
+        parsed.iter().map(|(_, r)| if let Ok(Parsed::Inventory(p)) = r { p.resources.len() } else { 0 }).sum();
+    estate.inventory.reserve(records);
     let mut errors = Vec::new();
     for (_, r) in parsed {
         match r {
@@ -315,42 +318,45 @@ pub fn parse_source_with(
             .with_help("pass audit logs with --audit-log PATH|DIR")),
         };
     }
-    let mut head = Vec::new();
-    let zip = reader.fill_buf().map_err(|e| failure.error(&e))?.starts_with(b"PK\x03\x04");
-    if !zip {
-        // Blank lines before the first record are kept in `head` and parsed again (as blank).
-        loop {
-            let start = head.len();
-            if reader.read_until(b'\n', &mut head).map_err(|e| failure.error(&e))? == 0 {
+    // The file is read into this thread's reusable buffer (see `with_read_buffer`).
+    crate::source::with_read_buffer(|head| {
+        let zip = reader.fill_buf().map_err(|e| failure.error(&e))?.starts_with(b"PK\x03\x04");
+        if !zip {
+            // Blank lines before the first record are kept in `head` and parsed again (as blank).
+            loop {
+                let start = head.len();
+                if reader.read_until(b'\n', head).map_err(|e| failure.error(&e))? == 0 {
+                    break;
+                }
+                let line = &head[start..];
+                if line.iter().all(u8::is_ascii_whitespace) {
+                    continue;
+                }
+                if let Some(fmt) = inventory::sniff_line(line) {
+                    let rest = std::io::Cursor::new(std::mem::take(head)).chain(reader);
+                    return inventory::parse_lines(fmt, id, &source.name, rest, catalog, &|e| failure.error(e))
+                        .map(Parsed::Inventory);
+                }
                 break;
             }
-            let line = &head[start..];
-            if line.iter().all(u8::is_ascii_whitespace) {
-                continue;
-            }
-            if let Some(fmt) = inventory::sniff_line(line) {
-                let rest = std::io::Cursor::new(head).chain(reader);
-                return inventory::parse_lines(fmt, id, &source.name, rest, catalog, &|e| failure.error(e))
-                    .map(Parsed::Inventory);
-            }
-            break;
         }
-    }
-    reader.read_to_end(&mut head).map_err(|e| failure.error(&e))?;
-    let bytes = head;
-    if bytes.starts_with(b"PK\x03\x04") {
-        return Err(InputError::new(
-            &code::BINARY_PLAN,
-            &source.name,
-            format!("{} is a binary plan file (a zip archive), not plan JSON", source.name),
-        )
-        .with_help(format!(
-            "render it first: `terraform show -json {} > plan.json`, then audit plan.json",
-            source.name
-        )));
-    }
-    let text = Source::memory(source.name.clone(), bytes).text()?;
-    parse_text(id, &source.name, &text, catalog)
+        // One buffer of the final size: no doubling, no copy on the way to text.
+        head.reserve(source.decompressed_size_hint().saturating_sub(head.len()) + 1);
+        reader.read_to_end(head).map_err(|e| failure.error(&e))?;
+        if head.starts_with(b"PK\x03\x04") {
+            return Err(InputError::new(
+                &code::BINARY_PLAN,
+                &source.name,
+                format!("{} is a binary plan file (a zip archive), not plan JSON", source.name),
+            )
+            .with_help(format!(
+                "render it first: `terraform show -json {} > plan.json`, then audit plan.json",
+                source.name
+            )));
+        }
+        let text = source.str_of(head)?;
+        parse_text(id, &source.name, text, catalog)
+    })
 }
 
 /// Recognises and parses a decoded text.

@@ -266,6 +266,20 @@ impl Inventory {
         (r, &r.keys[e.key as usize])
     }
 
+    /// Makes room for `records` more records (about three keys each, one of them an ARN), so
+    /// that merging a large inventory does not rehash its index again and again (each rehash
+    /// reads every indexed resource's key once more).
+    pub fn reserve(&mut self, records: usize) {
+        let Inventory { resources, index, arns, .. } = self;
+        resources.reserve(records);
+        let rs: &[CloudResource] = resources;
+        index.reserve(records.saturating_mul(3), |e| {
+            let r = &rs[e.resource as usize];
+            type_key_hash(&r.cloud_type, &r.keys[e.key as usize])
+        });
+        arns.reserve(records, |e| arn_hash(&rs[e.resource as usize].keys[e.key as usize].value));
+    }
+
     /// Adds a record, merging it into the resource it shares a key with.
     pub fn add(&mut self, r: CloudResource) {
         let found = r.keys.iter().find_map(|k| {
@@ -318,7 +332,7 @@ impl Inventory {
         self.index
             .find(h, |&e| {
                 let (r, k) = self.key_of(e);
-                k == key && *r.cloud_type == *cloud_type
+                k == key && (std::ptr::eq(&*r.cloud_type, cloud_type) || *r.cloud_type == *cloud_type)
             })
             .map(|e| e.resource as usize)
     }
