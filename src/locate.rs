@@ -81,11 +81,7 @@ type Position = (usize, usize, usize, usize);
 
 /// The spans, lines and columns of the findings `of` (indices into `findings`) in one input's
 /// text.
-fn resolve_source(
-    text: &str,
-    of: &[usize],
-    findings: &[Finding],
-) -> Vec<(usize, Option<Position>)> {
+fn resolve_source(text: &str, of: &[usize], findings: &[Finding]) -> Vec<(usize, Option<Position>)> {
     let mut spans: Vec<(usize, Option<(usize, usize)>)> = Vec::with_capacity(of.len());
     let mut resolver: Option<Resolver<'_>> = None;
     for &i in of {

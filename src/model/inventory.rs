@@ -174,6 +174,22 @@ impl CloudResource {
         self
     }
 
+    /// Records where this record was seen, and gives the record its final size: a million
+    /// records each holding spare room for three more sightings, keys or attributes (what
+    /// growing by `push` leaves) would cost hundreds of megabytes.
+    pub fn seen(&mut self, sighting: Sighting) {
+        if self.sightings.is_empty() {
+            self.sightings = vec![sighting];
+        } else {
+            self.sightings.push(sighting);
+        }
+        self.keys.shrink_to_fit();
+        self.attributes.shrink_to_fit();
+        if let Some(t) = &mut self.tags {
+            t.shrink_to_fit();
+        }
+    }
+
     /// Folds another record of the same resource into this one: keys and sightings are
     /// unioned; known values fill unknown ones (the first source to know wins, so the result
     /// does not depend on thread timing, only on input order).

@@ -122,6 +122,7 @@ impl Instance {
                 }
             }
         }
+        maps.shrink_to_fit();
         (attributes, maps)
     }
 }

@@ -582,7 +582,7 @@ fn finish(mut r: CloudResource, ctx: &Ctx<'_, '_>, format: &'static str, loc: Lo
     if r.account.is_none() {
         r.account.clone_from(&ctx.hints.account);
     }
-    r.sightings.push(ctx.sighting(format, loc));
+    r.seen(ctx.sighting(format, loc));
     r
 }
 

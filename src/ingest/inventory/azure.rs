@@ -191,12 +191,12 @@ impl<'c> Collector<'c> {
                         .child(Seg::Key("subnets"))
                         .child(Seg::Index(j as u32))
                         .focus("id");
-                    c.sightings.push(self.sighting(at));
+                    c.seen(self.sighting(at));
                     self.part.resources.push(c);
                 }
             }
         }
-        r.sightings.push(self.sighting(loc));
+        r.seen(self.sighting(loc));
         self.part.resources.push(r);
         Ok(())
     }

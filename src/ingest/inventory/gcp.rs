@@ -438,7 +438,7 @@ impl<'c> Collector<'c> {
         if let Some(d) = data {
             r = attributes(r, asset_type, d);
         }
-        r.sightings.push(Sighting { source: self.source, locator: loc, format: self.format });
+        r.seen(Sighting { source: self.source, locator: loc, format: self.format });
         self.part.resources.push(r);
         Ok(())
     }

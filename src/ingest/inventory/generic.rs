@@ -176,7 +176,7 @@ impl<'c> Collector<'c> {
         r.account = account;
         r.tags = tags.map(Into::into);
         self.scopes.insert((r.cloud, r.cloud_type.clone(), r.region.clone(), r.account.clone()));
-        r.sightings.push(Sighting { source: self.source, locator: loc, format: FORMAT });
+        r.seen(Sighting { source: self.source, locator: loc, format: FORMAT });
         self.part.resources.push(r);
         Ok(())
     }
