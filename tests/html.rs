@@ -218,6 +218,30 @@ fn report_html_refuses_what_is_not_a_report() {
     assert!(stderr(&o).contains("DL0016"), "{}", stderr(&o));
 }
 
+#[test]
+fn a_broken_history_report_is_one_input_error_of_the_run() {
+    // `--history` with `--format html` reads the history twice (the baseline, the charts): the
+    // broken file still closes the gate with exit 2, and is reported once.
+    let dir = workdir("broken-history");
+    let history = format!("{dir}/history");
+    std::fs::create_dir_all(root().join(&history)).unwrap();
+    std::fs::write(root().join(&history).join("20261125T021448.12Z-0badf00d.json"), "{\"runs\": []}").unwrap();
+    let page = format!("{dir}/page.html");
+    let o = driftlock(&["scan", "--state", STATES, "--history", &history, "--format", "html", "-o", &page]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    assert!(stderr(&o).contains("1 input could not be audited"), "{}", stderr(&o));
+    let kept: Vec<_> = std::fs::read_dir(root().join(&history))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| !p.ends_with("20261125T021448.12Z-0badf00d.json"))
+        .collect();
+    assert_eq!(kept.len(), 1, "this run's report is kept: {kept:?}");
+    let report: Value = serde_json::from_slice(&std::fs::read(&kept[0]).unwrap()).unwrap();
+    assert_eq!(report["summary"]["input_errors"], 1, "{}", report["errors"]);
+    assert_eq!(report["errors"].as_array().map(Vec::len), Some(1), "{}", report["errors"]);
+}
+
 // ---- the real browser ----
 
 const ROWS: usize = 250;

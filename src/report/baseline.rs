@@ -237,12 +237,21 @@ pub fn compare(report: &mut Report, baseline: &Baseline) {
 
 impl Report {
     /// Adds an input that could not be audited after the report was made (a baseline that
-    /// cannot be read): the gate closes and the exit status becomes 2.
+    /// cannot be read): the gate closes and the exit status becomes 2. The same error met twice
+    /// (a broken history report is read for the baseline and again for the page's charts) is
+    /// reported once.
     pub fn add_input_error(&mut self, e: InputError) {
-        self.errors.push(e.record());
+        let record = e.record();
+        self.gate = Gate::Closed;
+        if self.errors.iter().any(|r| {
+            (r.code, &r.message, &r.file, r.line, r.column)
+                == (record.code, &record.message, &record.file, record.line, record.column)
+        }) {
+            return;
+        }
+        self.errors.push(record);
         self.input_errors.push(e);
         self.summary.input_errors += 1;
-        self.gate = Gate::Closed;
     }
 }
 
