@@ -87,7 +87,7 @@ impl InputError {
     /// starts at byte `base` of the file's text).
     pub fn from_json(file: &str, text: &str, base: usize, part: &str, err: &serde_json::Error) -> Self {
         use serde_json::error::Category;
-        let reason = strip_location(&err.to_string());
+        let reason = mask_unexpected_strings(&strip_location(&err.to_string()));
         let local = offset_of(part, err.line(), err.column());
         let offset = (base + local).min(text.len());
         let (code, message, help, label) = match err.classify() {
@@ -171,15 +171,131 @@ pub struct RenderedError<'a> {
 }
 
 impl<'a> RenderedError<'a> {
+    /// The error with a snippet of its input, string values near the span masked (see
+    /// [`mask_values_near`]).
     pub fn new(error: &'a InputError) -> Self {
         let source = match (&error.text, &error.span) {
             (Some(t), Some((off, len, _))) if crate::report::human::printable(t, *off, *len) => {
-                Some(NamedSource::new(error.file.clone(), t.clone()).with_language("json"))
+                let masked: Arc<str> = mask_values_near(t, *off, SNIPPET_LINES).into();
+                Some(NamedSource::new(error.file.clone(), masked).with_language("json"))
             }
             _ => None,
         };
         RenderedError { error, source }
     }
+}
+
+/// serde's `invalid type: string "VALUE", expected …` quotes the value it met: which may be a
+/// secret of a state that could not be parsed. The value is replaced by `***`.
+fn mask_unexpected_strings(reason: &str) -> String {
+    const AT: &str = "string \"";
+    let mut out = String::with_capacity(reason.len());
+    let mut rest = reason;
+    while let Some(i) = rest.find(AT) {
+        out.push_str(&rest[..i + AT.len()]);
+        let after = &rest[i + AT.len()..];
+        let bytes = after.as_bytes();
+        let mut j = 0;
+        while j < bytes.len() && bytes[j] != b'"' {
+            j += if bytes[j] == b'\\' { 2 } else { 1 };
+        }
+        out.push_str("***");
+        rest = after.get(j.min(after.len())..).unwrap_or("");
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Lines either side of an error's span that [`mask_values_near`] masks (the snippet shows one).
+const SNIPPET_LINES: usize = 3;
+
+/// Keys whose string values say how a document is built, never what it holds: shown in error
+/// snippets as they are.
+const STRUCTURAL_KEYS: &[&str] = &[
+    "version",
+    "format_version",
+    "terraform_version",
+    "serial",
+    "lineage",
+    "mode",
+    "type",
+    "name",
+    "provider",
+    "provider_name",
+    "module",
+    "address",
+    "status",
+    "schema_version",
+    "index_key",
+    "deposed",
+    "each",
+    "schema",
+    "command",
+    "resourceType",
+    "ResourceType",
+    "eventVersion",
+    "eventName",
+    "eventSource",
+];
+
+/// `text` with the string values on the lines around byte `at` replaced by `*` of the same
+/// byte length (so spans, lines and columns still point where they did), except the values of
+/// [`STRUCTURAL_KEYS`]. An input that cannot be parsed cannot say which of its values are
+/// sensitive (a state's `sensitive_attributes` is only known once it parses), so a diagnostic
+/// never prints a value it might be quoting from a password attribute.
+pub fn mask_values_near(text: &str, at: usize, lines: usize) -> String {
+    let bytes = text.as_bytes();
+    let at = at.min(bytes.len());
+    let mut start = at;
+    for _ in 0..=lines {
+        match memchr::memrchr(b'\n', &bytes[..start]) {
+            Some(i) => start = i,
+            None => {
+                start = 0;
+                break;
+            }
+        }
+    }
+    let mut end = at;
+    for _ in 0..=lines {
+        match memchr::memchr(b'\n', &bytes[end.min(bytes.len())..]) {
+            Some(i) => end = end + i + 1,
+            None => {
+                end = bytes.len();
+                break;
+            }
+        }
+    }
+    let end = end.min(bytes.len());
+    let mut out = bytes.to_vec();
+    // Strings in the window: a string followed by `:` is a key, any other is a value.
+    let mut i = start;
+    let mut key: Option<(usize, usize)> = None;
+    while i < end {
+        if bytes[i] != b'"' {
+            i += 1;
+            continue;
+        }
+        let open = i;
+        i += 1;
+        while i < bytes.len() && bytes[i] != b'"' {
+            i += if bytes[i] == b'\\' { 2 } else { 1 };
+        }
+        let close = i.min(bytes.len());
+        i = close + 1;
+        let next = bytes[i.min(bytes.len())..].iter().find(|b| !b.is_ascii_whitespace());
+        if next == Some(&b':') {
+            key = Some((open + 1, close));
+            continue;
+        }
+        let structural = key.is_some_and(|(a, b)| STRUCTURAL_KEYS.iter().any(|k| k.as_bytes() == &bytes[a..b]));
+        if !structural {
+            out[open + 1..close].fill(b'*');
+        }
+        key = None;
+    }
+    // Only ASCII bytes replaced whole UTF-8 sequences inside string contents.
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 impl fmt::Debug for RenderedError<'_> {
@@ -223,6 +339,31 @@ impl Diagnostic for RenderedError<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn snippets_mask_values_near_the_error_but_not_structure() {
+        let text = "{\n  \"password\": \"hunter2\",\n  \"status\": \"tainted\",\n  \"note\": \"caf\u{e9} \\\"q\\\"\",\n  \"n\": 1 x\n}";
+        let at = text.find(" x").unwrap();
+        let m = mask_values_near(text, at, 3);
+        assert_eq!(m.len(), text.len(), "byte offsets are kept");
+        assert!(!m.contains("hunter2"), "{m}");
+        assert!(m.contains("\"password\": \"*******\""), "{m}");
+        assert!(m.contains("\"status\": \"tainted\""), "structural values stay: {m}");
+        assert!(m.contains("\"note\": \"***********\""), "escapes and UTF-8 (11 bytes) are masked whole: {m}");
+        assert_eq!(m.lines().count(), text.lines().count());
+        // Far from the error, nothing is touched (the snippet never shows it).
+        let long = format!("{{\"a\": \"far\",{}\n\"b\": \"near\" x}}", "\n".repeat(20));
+        let m = mask_values_near(&long, long.find(" x").unwrap(), 3);
+        assert!(m.contains("\"far\"") && m.contains("\"****\""), "{m}");
+    }
+
+    #[test]
+    fn shape_errors_do_not_quote_string_values() {
+        let err = serde_json::from_str::<u64>("\"hunter2 \\\" x\"").unwrap_err();
+        let e = InputError::from_json("s.tfstate", "\"hunter2 \\\" x\"", 0, "\"hunter2 \\\" x\"", &err);
+        assert!(!e.message.contains("hunter2"), "{}", e.message);
+        assert!(e.message.contains("invalid type: string \"***\", expected u64"), "{}", e.message);
+    }
 
     #[test]
     fn truncated_json_points_at_the_end() {
