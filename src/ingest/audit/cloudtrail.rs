@@ -530,57 +530,10 @@ impl<R: std::io::Read> Window<R> {
             }
         }
     }
-
-    /// The end (exclusive) of the JSON object starting at `pos`, reading as needed.
-    fn object_end(&mut self) -> std::io::Result<Option<usize>> {
-        let (mut depth, mut in_str, mut esc) = (0usize, false, false);
-        let mut i = self.pos;
-        loop {
-            if i == self.end {
-                match self.fill()? {
-                    Some(shift) => i -= shift,
-                    None => return Ok(None),
-                }
-                continue;
-            }
-            if esc {
-                esc = false;
-                i += 1;
-                continue;
-            }
-            // Jump to the next byte that matters (memchr: most of a record is string content).
-            let rest = &self.buf[i..self.end];
-            let hit = if in_str { memchr::memchr2(b'"', b'\\', rest) } else { memchr::memchr3(b'"', b'{', b'}', rest) };
-            let Some(at) = hit else {
-                i = self.end;
-                continue;
-            };
-            i += at;
-            let b = self.buf[i];
-            i += 1;
-            if in_str {
-                match b {
-                    b'\\' => esc = true,
-                    _ => in_str = false,
-                }
-            } else {
-                match b {
-                    b'"' => in_str = true,
-                    b'{' => depth += 1,
-                    _ => {
-                        depth -= 1;
-                        if depth == 0 {
-                            return Ok(Some(i));
-                        }
-                    }
-                }
-            }
-        }
-    }
 }
 
 /// The fast path for delivered log files (`{"Records":[…]}` as CloudTrail writes it): records
-/// are cut out of the stream by a byte scanner and parsed from memory one at a time. `None`
+/// are parsed from memory one at a time as the stream is read (serde says where each ends). `None`
 /// when the file is not in that plain shape or a record does not parse: the caller reads it
 /// again with the serde path ([`parse_document`]), which says exactly what and where.
 pub(crate) fn parse_delivered<R: std::io::Read>(
@@ -624,8 +577,21 @@ pub(crate) fn parse_delivered<R: std::io::Read>(
             }
             Some(b',') if i > 0 => w.pos += 1,
             Some(b'{') => {
-                let Some(end) = w.object_end().map_err(io)? else { return Ok(None) };
-                let Ok(rec) = serde_json::from_slice::<CtRecord>(&w.buf[w.pos..end]) else { return Ok(None) };
+                // Parsed straight from the buffer; serde says where the record ended. A record
+                // cut by the end of the buffer is parsed again once more is read.
+                let (rec, used) = loop {
+                    let mut stream = serde_json::Deserializer::from_slice(&w.buf[w.pos..w.end]).into_iter::<CtRecord>();
+                    match stream.next() {
+                        Some(Ok(rec)) => break (rec, stream.byte_offset()),
+                        Some(Err(e)) if e.is_eof() => {
+                            if w.fill().map_err(io)?.is_none() {
+                                return Ok(None);
+                            }
+                        }
+                        _ => return Ok(None),
+                    }
+                };
+                let end = w.pos + used;
                 let locator = Locator::new(vec![Seg::Key("Records"), Seg::Index(i)]).focus("eventName");
                 let Ok((ev, deferred)) = to_event(rec, id, locator, &hints) else { return Ok(None) };
                 sink.add_with(ev, deferred);
