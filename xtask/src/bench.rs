@@ -17,6 +17,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result, bail};
 
+mod audit;
 mod html;
 mod ident;
 mod inventory;
@@ -39,7 +40,7 @@ const MARKER: &str = "bench-estate.json";
 const TARGET_WALL: Duration = Duration::from_secs(5);
 const TARGET_RSS_RATIO: f64 = 1.5;
 
-const BENCHMARKS: [(&str, &str); 5] = [
+const BENCHMARKS: [(&str, &str); 6] = [
     ("scan", "driftlock scan --state STATES --inventory INVENTORY --format json (the issue's measurement)"),
     ("states", "driftlock scan --state STATES --format json (state ingestion alone; no inventory, no join)"),
     ("html", "driftlock report html REPORT.json: a 100,000-finding report (issue 10; no estate needed)"),
@@ -51,11 +52,15 @@ const BENCHMARKS: [(&str, &str); 5] = [
         "merge",
         "driftlock report merge REPORTS --format json (1,000 reports × 1,000 findings at scale 1.0; < 2 s, < 200 MB; only with --only merge)",
     ),
+    (
+        "audit",
+        "driftlock scan --audit-log DIR --config CFG (1,000,000 CloudTrail records in gzipped files at scale 1.0; < 4 s; only with --only audit)",
+    ),
 ];
 
 /// Benchmarks that time `driftlock scan` on the generated estate.
 fn on_estate(name: &str) -> bool {
-    !name.starts_with("html") && name != "merge"
+    !name.starts_with("html") && name != "merge" && name != "audit"
 }
 
 pub(crate) fn usage() -> String {
@@ -281,6 +286,10 @@ fn run_in(options: &Options, binary: &Path, label: &str, dir: &Path) -> Result<(
         fs::create_dir_all(dir)?;
         merge::run(options.scale, options.runs, binary, label, dir)?;
     }
+    if options.only.iter().any(|o| o == "audit") {
+        fs::create_dir_all(dir)?;
+        audit::run(options.scale, options.runs, binary, label, dir)?;
+    }
     if BENCHMARKS.iter().any(|(n, _)| n.starts_with("html") && options.selected(n)) {
         run_html(options, binary, label, dir)?;
     }
@@ -472,7 +481,11 @@ fn generate(plan: &Plan, o: &Options, dir: &Path) -> Result<Generated> {
     // What the other benchmarks write (`html/`, `merge-reports/`, `merged.json`) may already sit
     // beside the estate.
     let is_empty = fs::read_dir(dir).map_or(true, |d| {
-        d.flatten().all(|e| ["html", "merge-reports", "merged.json"].iter().any(|n| e.file_name() == *n))
+        d.flatten().all(|e| {
+            ["html", "merge-reports", "merged.json", "audit-logs", "audit-governance.toml"]
+                .iter()
+                .any(|n| e.file_name() == *n)
+        })
     });
     if !is_estate && !is_empty {
         bail!("{} is not empty and holds no bench estate ({MARKER}); give --keep a new or empty folder", dir.display());

@@ -12,6 +12,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result, bail};
 
+mod audit;
 mod inventory;
 mod json;
 mod model;
@@ -28,11 +29,15 @@ use tools::Tools;
 pub(crate) struct Options {
     only: Vec<String>,
     keep_workdir: bool,
+    /// `fixtures audit`: the captured CloudTrail trails (testdata/audit/captured/) only.
+    audit: bool,
+    /// `fixtures audit --out DIR`: write them there instead.
+    out: Option<PathBuf>,
 }
 
 impl Options {
     pub(crate) fn parse(args: &[String]) -> Result<Options> {
-        let mut options = Options { only: Vec::new(), keep_workdir: false };
+        let mut options = Options { only: Vec::new(), keep_workdir: false, audit: false, out: None };
         let mut args = args.iter();
         while let Some(arg) = args.next() {
             match arg.as_str() {
@@ -42,8 +47,13 @@ impl Options {
                 }
                 s if s.starts_with("--only=") => options.only.push(s["--only=".len()..].to_owned()),
                 "--keep-workdir" => options.keep_workdir = true,
+                "audit" => options.audit = true,
+                "--out" => options.out = Some(PathBuf::from(args.next().context("--out needs a folder")?)),
                 other => bail!("unknown argument {other:?} (see `cargo xtask --help`)"),
             }
+        }
+        if options.out.is_some() && !options.audit {
+            bail!("--out is for `fixtures audit` only");
         }
         for name in &options.only {
             if !scenarios::ALL.iter().any(|s| s.name == name) {
@@ -73,7 +83,11 @@ pub(crate) fn run(options: Options) -> Result<()> {
     let plugin_dir = find_plugin_dir()?;
     let work = scratch_dir()?;
     eprintln!("fixtures: plugin dir {}, work dir {}", plugin_dir.display(), work.display());
-    let result = run_in(&options, &repo, plugin_dir, &work);
+    let result = if options.audit {
+        audit::run(&repo, options.out.clone(), &work, plugin_dir)
+    } else {
+        run_in(&options, &repo, plugin_dir, &work)
+    };
     match &result {
         Ok(()) if !options.keep_workdir => {
             let _ = fs::remove_dir_all(&work);

@@ -12,12 +12,16 @@ mod schema;
 
 const USAGE: &str = "\
 usage: cargo xtask fixtures [--only SCENARIO]... [--keep-workdir]
+       cargo xtask fixtures audit [--out DIR] [--keep-workdir]
        cargo xtask schema [--only provider|aws-derived]... [--check]
        cargo xtask deny
 
   fixtures          regenerate testdata/ with real terraform + AWS provider + moto + aws CLI
   --only SCENARIO   run only this scenario (repeatable); see the list below
   --keep-workdir    keep the temporary terraform working directories for inspection
+  fixtures audit    capture the real requests of terraform, the aws CLI and boto3 against moto
+                    (through a recording proxy) and write them as CloudTrail trails with signed
+                    digests into testdata/audit/captured/ (or --out DIR)
 
   schema            regenerate testdata/schema/aws-provider.json (real terraform + AWS provider)
                     and testdata/inventory/aws-derived/ (from the real estate-drifted exports)

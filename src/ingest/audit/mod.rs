@@ -366,11 +366,18 @@ impl<'j> Sink<'j> {
         }
     }
 
-    pub(crate) fn judge(&self) -> &Judge<'_> {
-        self.judge
+    /// Adds an event whose resources are already known.
+    pub(crate) fn add(&mut self, ev: AuditEvent) {
+        self.add_inner(ev, None);
     }
 
-    pub(crate) fn add(&mut self, ev: AuditEvent) {
+    /// Adds a CloudTrail event whose resources are resolved only when they matter: for a write
+    /// that is a finding, or that may touch a resource the estate knows.
+    pub(crate) fn add_with(&mut self, ev: AuditEvent, deferred: cloudtrail::Deferred) {
+        self.add_inner(ev, Some(deferred));
+    }
+
+    fn add_inner(&mut self, ev: AuditEvent, deferred: Option<cloudtrail::Deferred>) {
         let c = &mut self.trail.counts;
         c.records += 1;
         self.first = Some(self.first.map_or(ev.time, |f| f.min(ev.time)));
@@ -388,7 +395,14 @@ impl<'j> Sink<'j> {
             Outcome::SignIn => c.sign_ins += 1,
             Outcome::Service => c.service += 1,
             Outcome::Continuation => c.continuations += 1,
-            Outcome::Write(j) => {
+            Outcome::Write(mut j) => {
+                if let Some(d) = deferred {
+                    let needed = matches!(j.verdict, Verdict::ManualIntervention | Verdict::UndocumentedTooling)
+                        || self.judge.interest.is_none_or(|s| !s.is_empty());
+                    if needed {
+                        d.resolve(self.judge, &mut j.event);
+                    }
+                }
                 c.writes += 1;
                 match j.verdict {
                     Verdict::Authorized => c.authorized += 1,
