@@ -471,8 +471,9 @@ fn generate(plan: &Plan, o: &Options, dir: &Path) -> Result<Generated> {
     let is_estate = dir.join(MARKER).exists();
     // What the other benchmarks write (`html/`, `merge-reports/`, `merged.json`) may already sit
     // beside the estate.
-    let is_empty = fs::read_dir(dir)
-        .map_or(true, |d| d.flatten().all(|e| ["html", "merge-reports", "merged.json"].iter().any(|n| e.file_name() == *n)));
+    let is_empty = fs::read_dir(dir).map_or(true, |d| {
+        d.flatten().all(|e| ["html", "merge-reports", "merged.json"].iter().any(|n| e.file_name() == *n))
+    });
     if !is_estate && !is_empty {
         bail!("{} is not empty and holds no bench estate ({MARKER}); give --keep a new or empty folder", dir.display());
     }
