@@ -164,7 +164,12 @@ impl Server {
     pub fn start(program: &Path, args: impl Fn(u16) -> Vec<String>, env: &[(&str, &str)], log: &Path) -> Server {
         let port = free_port();
         let out = std::fs::File::create(log).expect("server log");
-        let child = Command::new(program)
+        let mut cmd = Command::new(program);
+        if let Some(dir) = log.parent() {
+            // Whatever the server writes beside its data stays in the test's folder.
+            cmd.current_dir(dir);
+        }
+        let child = cmd
             .args(args(port))
             .envs(env.iter().copied())
             .stdin(Stdio::null())
@@ -172,11 +177,15 @@ impl Server {
             .stderr(out)
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {}: {e}", program.display()));
-        let server = Server { child, port };
+        let mut server = Server { child, port };
         let deadline = Instant::now() + Duration::from_secs(60);
         while Instant::now() < deadline {
             if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
                 return server;
+            }
+            if let Ok(Some(status)) = server.child.try_wait() {
+                let log = std::fs::read_to_string(log).unwrap_or_default();
+                panic!("{} exited ({status}) before listening:\n{log}", program.display());
             }
             std::thread::sleep(Duration::from_millis(100));
         }
@@ -227,7 +236,6 @@ pub fn gcs_emulator(program: &Path, bucket: &str, log: &Path) -> Server {
 /// Azurite's blob service (npm `azurite`), in memory, with the accounts `name:base64key`.
 pub fn azurite(program: &Path, accounts: &[(&str, &str)], dir: &Path) -> Server {
     let accounts: Vec<String> = accounts.iter().map(|(a, k)| format!("{a}:{k}")).collect();
-    let location = dir.to_string_lossy().into_owned();
     Server::start(
         program,
         move |port| {
@@ -239,8 +247,6 @@ pub fn azurite(program: &Path, accounts: &[(&str, &str)], dir: &Path) -> Server 
                 "--inMemoryPersistence",
                 "--disableTelemetry",
                 "--skipApiVersionCheck",
-                "--location",
-                &location,
             ]
             .map(str::to_owned)
             .to_vec()
