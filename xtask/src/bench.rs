@@ -24,6 +24,7 @@ mod json;
 mod measure;
 mod merge;
 mod plan;
+mod remote;
 mod state;
 mod verify;
 
@@ -39,7 +40,7 @@ const MARKER: &str = "bench-estate.json";
 const TARGET_WALL: Duration = Duration::from_secs(5);
 const TARGET_RSS_RATIO: f64 = 1.5;
 
-const BENCHMARKS: [(&str, &str); 5] = [
+const BENCHMARKS: [(&str, &str); 6] = [
     ("scan", "driftlock scan --state STATES --inventory INVENTORY --format json (the issue's measurement)"),
     ("states", "driftlock scan --state STATES --format json (state ingestion alone; no inventory, no join)"),
     ("html", "driftlock report html REPORT.json: a 100,000-finding report (issue 10; no estate needed)"),
@@ -51,11 +52,15 @@ const BENCHMARKS: [(&str, &str); 5] = [
         "merge",
         "driftlock report merge REPORTS --format json (1,000 reports × 1,000 findings at scale 1.0; < 2 s, < 200 MB; only with --only merge)",
     ),
+    (
+        "remote",
+        "driftlock scan --state s3://BUCKET/PREFIX/ against aws s3 cp --recursive, 200 objects (50,000 instances at scale 1.0) on moto_server; only with --only remote",
+    ),
 ];
 
 /// Benchmarks that time `driftlock scan` on the generated estate.
 fn on_estate(name: &str) -> bool {
-    !name.starts_with("html") && name != "merge"
+    !name.starts_with("html") && name != "merge" && name != "remote"
 }
 
 pub(crate) fn usage() -> String {
@@ -280,6 +285,10 @@ fn run_in(options: &Options, binary: &Path, label: &str, dir: &Path) -> Result<(
     if options.only.iter().any(|o| o == "merge") {
         fs::create_dir_all(dir)?;
         merge::run(options.scale, options.runs, binary, label, dir)?;
+    }
+    if options.only.iter().any(|o| o == "remote") {
+        fs::create_dir_all(dir)?;
+        remote::run(options.scale, options.seed, options.runs, binary, label, dir)?;
     }
     if BENCHMARKS.iter().any(|(n, _)| n.starts_with("html") && options.selected(n)) {
         run_html(options, binary, label, dir)?;
