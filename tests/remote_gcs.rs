@@ -64,15 +64,14 @@ struct Fixture {
 }
 
 fn fixture(test: &str) -> Option<Fixture> {
-    let emulator = tools::tool("gcp-storage-emulator");
-    let (Some(program), true) = (emulator, tools::on_path("terraform")) else {
-        let missing: Vec<&str> = [
-            (tools::tool("gcp-storage-emulator").is_none(), "gcp-storage-emulator"),
-            (!tools::on_path("terraform"), "terraform"),
-        ]
-        .into_iter()
-        .filter_map(|(m, n)| m.then_some(n))
-        .collect();
+    let program = tools::tool("gcp-storage-emulator");
+    let terraform = tools::on_path("terraform");
+    let Some(program) = program.filter(|_| terraform) else {
+        let missing: Vec<&str> =
+            [(!terraform, "terraform"), (tools::tool("gcp-storage-emulator").is_none(), "gcp-storage-emulator")]
+                .into_iter()
+                .filter_map(|(m, n)| m.then_some(n))
+                .collect();
         common::skip(test, &format!("{} not installed (.ci/run installs them)", missing.join(", ")));
         return None;
     };
