@@ -519,3 +519,208 @@ fn a_scan_of_the_collected_files_equals_the_live_scan() {
         assert!(!a["findings"].as_array().unwrap().is_empty() || cmd == "scan", "{cmd}: {a:#}");
     }
 }
+
+/// `--regions all` asks ec2:DescribeRegions and collects in every region it lists; progress
+/// goes to stderr, one line per call with `--progress always` when stderr is not a terminal,
+/// and nothing with the default (`auto`) or `never`.
+#[test]
+fn regions_all_follows_describe_regions_and_progress_is_on_stderr() {
+    if tools_missing("regions_all_follows_describe_regions_and_progress_is_on_stderr") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let moto = Server::start(tmp.path(), &[]);
+    let env = aws_env(tmp.path(), &moto.endpoint(), ("test", "test"));
+    let listed: Value = serde_json::from_str(&aws(&env, "us-east-1", &["ec2", "describe-regions"])).unwrap();
+    let mut enabled: Vec<String> =
+        listed["Regions"].as_array().unwrap().iter().map(|r| r["RegionName"].as_str().unwrap().to_owned()).collect();
+    enabled.sort();
+    assert!(enabled.len() > 2, "{enabled:?}");
+
+    let out = tmp.path().join("all");
+    let o =
+        collect(&env, &["collect", "aws", "--regions", "all", "--progress", "always", "--out", out.to_str().unwrap()]);
+    assert!(o.stdout.is_empty(), "progress never goes to stdout: {}", stdout(&o));
+    let m = manifest(&out);
+    // moto's tagging API answers HTTP 500 in the regions it lacks: gaps, named, and exit 2 —
+    // the aws CLI gets the same answer there.
+    let errors = m["errors"].as_array().unwrap();
+    assert_eq!(code(&o), if errors.is_empty() { 0 } else { 2 }, "{}", stderr(&o));
+    for e in errors {
+        assert_eq!((e["call"].as_str(), e["status"].as_u64()), (Some("tag:GetResources"), Some(500)), "{e}");
+        assert!(stderr(&o).contains(&format!("coverage gap: tag:GetResources in {}", e["region"].as_str().unwrap())));
+    }
+    if let Some(e) = errors.first() {
+        let cli = Command::new("aws")
+            .args(["resourcegroupstaggingapi", "get-resources", "--region", e["region"].as_str().unwrap()])
+            .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .output()
+            .unwrap();
+        assert!(!cli.status.success(), "the aws CLI reads what driftlock could not: {e}");
+    }
+    assert_eq!(m["regions"], serde_json::json!(enabled));
+    let calls = m["calls"].as_array().unwrap();
+    for region in &enabled {
+        assert!(calls.iter().any(|c| c["call"] == "ec2:DescribeVpcs" && c["region"] == *region), "{region}");
+    }
+    // One progress line per listing (Config's batch reads come on top), counting up to the
+    // total, with the running figures of the call's region.
+    let err = stderr(&o);
+    let lines: Vec<&str> = err.lines().filter(|l| l.starts_with("driftlock: collecting ")).collect();
+    let regional = calls.iter().filter(|c| c["region"] == enabled[0].as_str()).count();
+    assert!(
+        lines.len() >= enabled.len() * (regional - 1) && lines.len() <= calls.len() + errors.len(),
+        "{} lines",
+        lines.len()
+    );
+    let last = format!("collecting {n}/{n} calls", n = lines.len());
+    assert!(lines.iter().any(|l| l.contains(&last)), "no `{last}` in {err}");
+    for region in &enabled {
+        assert!(lines.iter().any(|l| l.contains(&format!(" · {region}: "))), "{region}: {err}");
+    }
+
+    // A list: sorted and deduplicated; a malformed one is refused before any call.
+    let out = tmp.path().join("list");
+    let o = collect(
+        &env,
+        &[
+            "collect",
+            "aws",
+            "--regions",
+            "us-west-2,us-east-1,us-west-2",
+            "--progress",
+            "never",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(!stderr(&o).contains("driftlock: collecting "), "{}", stderr(&o));
+    assert_eq!(manifest(&out)["regions"], serde_json::json!(REGIONS));
+    let o = collect(&env, &["collect", "aws", "--regions", "useast", "--out", out.to_str().unwrap()]);
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("--regions"), "{}", stderr(&o));
+
+    // The default, `auto`: no progress when stderr is not a terminal.
+    let o = collect(&env, &["collect", "aws", "--regions", "us-east-1", "--out", out.to_str().unwrap()]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(!stderr(&o).contains("driftlock: collecting "), "{}", stderr(&o));
+}
+
+/// `--profile NAME` reads the shared config and credentials files: static keys, and a profile
+/// that assumes a role from another (moto's STS); the manifest names the identity.
+#[test]
+fn profile_reads_the_shared_files_and_the_manifest_names_the_identity() {
+    if tools_missing("profile_reads_the_shared_files_and_the_manifest_names_the_identity") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let moto = Server::start(tmp.path(), &[]);
+    let config = tmp.path().join("config");
+    let credentials = tmp.path().join("credentials");
+    std::fs::write(
+        &config,
+        "[profile audit]\nregion = us-east-1\n\n[profile cross]\nregion = us-east-1\nrole_arn = arn:aws:iam::222222222222:role/auditor\nsource_profile = audit\n",
+    )
+    .unwrap();
+    std::fs::write(
+        &credentials,
+        "[audit]\naws_access_key_id = AKIAPROFILEAUDIT\naws_secret_access_key = profile-secret-never-printed\n",
+    )
+    .unwrap();
+    // No keys in the environment: only the files.
+    let mut env: Vec<(String, String)> = aws_env(tmp.path(), &moto.endpoint(), ("", ""))
+        .into_iter()
+        .filter(|(k, _)| !k.starts_with("AWS_ACCESS_KEY_ID") && !k.starts_with("AWS_SECRET_ACCESS_KEY"))
+        .filter(|(k, _)| k != "AWS_CONFIG_FILE" && k != "AWS_SHARED_CREDENTIALS_FILE")
+        .collect();
+    env.push(("AWS_CONFIG_FILE".into(), config.display().to_string()));
+    env.push(("AWS_SHARED_CREDENTIALS_FILE".into(), credentials.display().to_string()));
+    let run = |extra: &[&str], dir: &str| {
+        let out = tmp.path().join(dir);
+        let mut args = vec!["collect", "aws", "--regions", "us-east-1"];
+        args.extend_from_slice(extra);
+        let out_s = out.to_str().unwrap().to_owned();
+        args.extend_from_slice(&["--out", &out_s]);
+        let mut cmd = assert_cmd::Command::cargo_bin("driftlock").unwrap();
+        cmd.current_dir(root())
+            .env("NO_COLOR", "1")
+            .env_remove("AWS_ACCESS_KEY_ID")
+            .env_remove("AWS_SECRET_ACCESS_KEY");
+        cmd.env_remove("AWS_PROFILE").env_remove("AWS_SESSION_TOKEN");
+        for (k, v) in &env {
+            cmd.env(k, v);
+        }
+        let o = cmd.args(&args).output().unwrap();
+        assert!(!(stdout(&o) + &stderr(&o)).contains("profile-secret-never-printed"));
+        (o, out)
+    };
+
+    let (o, out) = run(&["--profile", "audit"], "audit");
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let m = manifest(&out);
+    assert_eq!(m["account"], "123456789012");
+    assert!(m["identity"].as_str().unwrap().starts_with("arn:aws:"), "{m:#}");
+
+    // The profile that assumes a role in another account: collected as that role.
+    let (o, out) = run(&["--profile", "cross"], "cross");
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let m = manifest(&out);
+    assert_eq!(m["account"], "222222222222", "{m:#}");
+    assert!(m["identity"].as_str().unwrap().starts_with("arn:aws:sts::222222222222:assumed-role/auditor/"), "{m:#}");
+
+    // Neither the default profile nor keys: no credentials, exit 2 before any listing.
+    let (o, out) = run(&[], "none");
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    assert!(stderr(&o).contains("credentials") || stderr(&o).contains("GetCallerIdentity"), "{}", stderr(&o));
+    assert!(!out.join("manifest.json").exists());
+}
+
+/// `--role-arn` assumes the role (moto's STS) and collects as it: the manifest names the
+/// assumed role's account and session.
+#[test]
+fn role_arn_collects_as_the_assumed_role() {
+    if tools_missing("role_arn_collects_as_the_assumed_role") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let moto = Server::start(tmp.path(), &[]);
+    let env = aws_env(tmp.path(), &moto.endpoint(), ("test", "test"));
+    // Something in the target account, made as that account.
+    let assumed: Value = serde_json::from_str(&aws(
+        &env,
+        "us-east-1",
+        &["sts", "assume-role", "--role-arn", "arn:aws:iam::111111111111:role/setup", "--role-session-name", "setup"],
+    ))
+    .unwrap();
+    let c = &assumed["Credentials"];
+    let mut target = aws_env(
+        tmp.path(),
+        &moto.endpoint(),
+        (c["AccessKeyId"].as_str().unwrap(), c["SecretAccessKey"].as_str().unwrap()),
+    );
+    target.push(("AWS_SESSION_TOKEN".into(), c["SessionToken"].as_str().unwrap().into()));
+    aws(&target, "us-east-1", &["s3api", "create-bucket", "--bucket", "only-in-111111111111"]);
+
+    let out = tmp.path().join("inv");
+    let role = "arn:aws:iam::111111111111:role/driftlock-readonly";
+    let o = collect(
+        &env,
+        &["collect", "aws", "--regions", "us-east-1", "--role-arn", role, "--out", out.to_str().unwrap()],
+    );
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(stderr(&o).contains("of account 111111111111"), "{}", stderr(&o));
+    let m = manifest(&out);
+    assert_eq!(m["account"], "111111111111");
+    assert_eq!(m["identity"], "arn:aws:sts::111111111111:assumed-role/driftlock-readonly/driftlock-collect");
+    let buckets = std::fs::read_to_string(out.join("s3api-list-buckets.us-east-1.json")).unwrap();
+    assert!(buckets.contains("only-in-111111111111"), "{buckets}");
+
+    // Without the role: the caller's own account, which does not hold that bucket.
+    let out = tmp.path().join("own");
+    let o = collect(&env, &["collect", "aws", "--regions", "us-east-1", "--out", out.to_str().unwrap()]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(manifest(&out)["account"], "123456789012");
+    let buckets = std::fs::read_to_string(out.join("s3api-list-buckets.us-east-1.json")).unwrap();
+    assert!(!buckets.contains("only-in-111111111111"), "{buckets}");
+}

@@ -12,6 +12,7 @@ pub mod client;
 pub mod shapes;
 
 use std::collections::BTreeSet;
+use std::io::Write as _;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -64,8 +65,8 @@ pub struct Options {
     pub aggregator: Option<String>,
     /// Items per page (the aws CLI's `--page-size`); the service's default when absent.
     pub page_size: Option<u32>,
-    /// Draw progress on stderr (only when it is a terminal).
-    pub progress: bool,
+    /// Progress on stderr.
+    pub progress: ProgressMode,
     pub retry: RetryPolicy,
 }
 
@@ -77,7 +78,7 @@ impl Default for Options {
             role_arn: None,
             aggregator: None,
             page_size: None,
-            progress: false,
+            progress: ProgressMode::Never,
             retry: RetryPolicy::default(),
         }
     }
@@ -250,6 +251,10 @@ pub struct Manifest {
     pub driftlock_collect: u32,
     pub tool: String,
     pub account: Option<String>,
+    /// Who collected: the caller's ARN (`sts:GetCallerIdentity`), the assumed role's session
+    /// with `--role-arn`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity: Option<String>,
     pub partition: String,
     /// Scheme and host of a custom endpoint (`AWS_ENDPOINT_URL`), when one was used.
     pub endpoint: Option<String>,
@@ -331,16 +336,29 @@ async fn credentials(
     Ok((provider, home))
 }
 
+/// How progress is shown on stderr.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProgressMode {
+    /// A bar redrawn in place (stderr is a terminal).
+    Bar,
+    /// One plain line per finished call (stderr is a file or a pipe: CI logs).
+    Lines,
+    Never,
+}
+
 /// Progress on stderr: calls done and resources found, per region.
 struct Progress {
     bar: indicatif::ProgressBar,
+    lines: bool,
     regions: Vec<(String, AtomicUsize, AtomicUsize)>,
     records: AtomicUsize,
+    done: AtomicUsize,
+    total: usize,
 }
 
 impl Progress {
-    fn new(enabled: bool, regions: &[String], total: usize) -> Progress {
-        let bar = if enabled {
+    fn new(mode: ProgressMode, regions: &[String], total: usize) -> Progress {
+        let bar = if mode == ProgressMode::Bar {
             let b =
                 indicatif::ProgressBar::with_draw_target(Some(total as u64), indicatif::ProgressDrawTarget::stderr());
             if let Ok(style) =
@@ -356,8 +374,11 @@ impl Progress {
         names.push("global".into());
         Progress {
             bar,
+            lines: mode == ProgressMode::Lines,
             regions: names.into_iter().map(|r| (r, AtomicUsize::new(0), AtomicUsize::new(0))).collect(),
             records: AtomicUsize::new(0),
+            done: AtomicUsize::new(0),
+            total,
         }
     }
 
@@ -372,11 +393,28 @@ impl Progress {
             .iter()
             .map(|(r, c, n)| format!("{r} {}/{}", c.load(Ordering::Relaxed), n.load(Ordering::Relaxed)))
             .collect();
-        self.bar.set_message(format!(
+        let message = format!(
             "· {} resources · per region calls/resources: {}",
             self.records.load(Ordering::Relaxed),
             per.join(", ")
-        ));
+        );
+        if self.lines {
+            // A log gets the finished call's region only: one short line per call.
+            let done = self.done.fetch_add(1, Ordering::Relaxed) + 1;
+            let (calls, recs) = self
+                .regions
+                .iter()
+                .find(|(r, ..)| r == region)
+                .map_or((0, 0), |(_, c, n)| (c.load(Ordering::Relaxed), n.load(Ordering::Relaxed)));
+            let mut err = std::io::stderr().lock();
+            let _ = writeln!(
+                err,
+                "driftlock: collecting {done}/{} calls · {} resources · {region}: {calls} calls, {recs} resources",
+                self.total,
+                self.records.load(Ordering::Relaxed)
+            );
+        }
+        self.bar.set_message(message);
         self.bar.inc(1);
     }
 }
@@ -406,6 +444,7 @@ async fn run(opts: &Options) -> Result<Collection, String> {
         .await
         .map_err(|e| format!("cannot tell whose account this is (sts:GetCallerIdentity: {}: {})", e.code, e.message))?;
     let account = who.get("Account").and_then(Out::as_str).map(str::to_owned);
+    let identity = who.get("Arn").and_then(Out::as_str).map(str::to_owned);
     let partition = who.get("Arn").and_then(Out::as_str).and_then(|a| a.split(':').nth(1)).unwrap_or("aws").to_owned();
     let regions = match &opts.regions {
         Regions::List(l) => {
@@ -501,6 +540,7 @@ async fn run(opts: &Options) -> Result<Collection, String> {
         driftlock_collect: 1,
         tool: concat!("driftlock ", env!("CARGO_PKG_VERSION")).to_owned(),
         account,
+        identity,
         partition,
         endpoint: client::custom_endpoint(),
         regions,
@@ -740,7 +780,7 @@ async fn select_aggregate(ctx: &Run, aggregator: &str, home: &str) -> Outcome {
 /// `aws://live[?regions=us-east-1,eu-west-1]`: the collection's options.
 pub fn parse_live_url(url: &str) -> Result<Options, String> {
     let rest = url.strip_prefix("aws://live").ok_or_else(|| format!("`{url}` is not aws://live[?regions=…]"))?;
-    let mut opts = Options { progress: false, ..Options::default() };
+    let mut opts = Options { progress: ProgressMode::Never, ..Options::default() };
     let query = match rest {
         "" | "/" => "",
         q => q

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 
-use crate::collect::{self, Options, Regions};
+use crate::collect::{self, Options, ProgressMode, Regions};
 use crate::report::exit;
 
 pub const COLLECT_EXAMPLES: &str = "\
@@ -75,6 +75,18 @@ pub struct AwsArgs {
     /// Print the least-privilege IAM policy (JSON) for the calls this collection makes, and exit
     #[arg(long)]
     pub print_policy: bool,
+    /// Progress on stderr (calls done, resources found, per region): `auto` draws a bar when
+    /// stderr is a terminal; `always` also writes one line per call to a file or pipe (CI logs)
+    #[arg(long, value_enum, default_value_t = Progress::Auto)]
+    pub progress: Progress,
+}
+
+/// `--progress`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Progress {
+    Auto,
+    Always,
+    Never,
 }
 
 pub fn run(args: CollectArgs) -> i32 {
@@ -98,7 +110,11 @@ fn aws(a: AwsArgs) -> i32 {
         role_arn: a.role_arn,
         aggregator: a.config_aggregator,
         page_size: a.page_size,
-        progress: std::io::stderr().is_terminal(),
+        progress: match (a.progress, std::io::stderr().is_terminal()) {
+            (Progress::Never, _) | (Progress::Auto, false) => ProgressMode::Never,
+            (Progress::Auto | Progress::Always, true) => ProgressMode::Bar,
+            (Progress::Always, false) => ProgressMode::Lines,
+        },
         ..Options::default()
     };
     if a.print_policy {

@@ -92,7 +92,11 @@ fn live(url: &str) -> Result<Vec<Source>, InputError> {
         )
     };
     let mut opts = crate::collect::parse_live_url(url).map_err(&bad)?;
-    opts.progress = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    opts.progress = if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        crate::collect::ProgressMode::Bar
+    } else {
+        crate::collect::ProgressMode::Never
+    };
     let c = crate::collect::collect(&opts).map_err(|e| bad(format!("{url}: {e}")))?;
     let manifest = c.manifest_text();
     let mut out: Vec<Source> = c

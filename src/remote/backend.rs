@@ -280,7 +280,11 @@ pub(crate) fn plan(b: &Resolved, stores: &mut Stores) -> Result<Vec<Plan>, Input
             } else {
                 re(&format!(r"^{}/[^/]+\.tfstate$", regex::escape(prefix)), &b.name)?
             };
-            let settings = GcsSettings { credentials: b.str("credentials") };
+            let settings = GcsSettings {
+                credentials: b.str("credentials"),
+                access_token: b.str("access_token"),
+                endpoint: b.str("storage_custom_endpoint"),
+            };
             let spec = StoreSpec::Gcs { bucket: bucket.clone(), settings };
             let select = Select::Match {
                 prefixes: vec![prefix.to_owned()],

@@ -121,7 +121,7 @@ pub async fn get(req: &Request) -> Result<Vec<u8>, InputError> {
     Ok(body.to_vec())
 }
 
-fn error_chain(e: &dyn std::error::Error) -> String {
+pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
     let mut out = e.to_string();
     let mut source = e.source();
     while let Some(s) = source {

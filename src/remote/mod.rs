@@ -7,6 +7,7 @@
 //! message that leaves this module goes through [`secrets::redact`].
 
 pub mod backend;
+pub mod gcs;
 pub mod glob;
 pub mod http;
 pub mod object;
@@ -33,13 +34,14 @@ pub const DEFAULT_CONCURRENCY: usize = 32;
 #[derive(Clone)]
 pub(crate) enum Fetch {
     Object { name: String, store: Arc<dyn object_store::ObjectStore>, path: object_store::path::Path },
+    Gcs { name: String, bucket: Arc<gcs::Bucket>, key: String },
     Http(http::Request),
 }
 
 impl Fetch {
     fn name(&self) -> &str {
         match self {
-            Fetch::Object { name, .. } => name,
+            Fetch::Object { name, .. } | Fetch::Gcs { name, .. } => name,
             Fetch::Http(r) => &r.name,
         }
     }
@@ -214,6 +216,10 @@ async fn download(f: Fetch) -> Result<Source, InputError> {
             let got = store.get(&path).await.map_err(|e| object::error(&name, &e))?;
             let bytes = got.bytes().await.map_err(|e| object::error(&name, &e))?;
             Ok(Source::memory(name, Arc::<[u8]>::from(&bytes[..])))
+        }
+        Fetch::Gcs { name, bucket, key } => {
+            let bytes = bucket.get(&key).await.map_err(|e| object::gcs_error(&name, "read", &e))?;
+            Ok(Source::memory(name, Arc::<[u8]>::from(bytes)))
         }
         Fetch::Http(req) => {
             let name = req.name.clone();

@@ -20,8 +20,12 @@ use crate::ingest::Role;
 /// Settings for a GCS bucket (from a `backend "gcs"` block, or the environment).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct GcsSettings {
-    /// A service account key file (`credentials` in the block).
+    /// A service account key file, or its JSON (`credentials` in the block).
     pub credentials: Option<String>,
+    /// A bearer token (`access_token` in the block).
+    pub access_token: Option<String>,
+    /// `storage_custom_endpoint` in the block.
+    pub endpoint: Option<String>,
 }
 
 /// Settings for an Azure storage account (from a `backend "azurerm"` block, or the environment).
@@ -39,7 +43,15 @@ pub enum StoreSpec {
     Azure { account: String, container: String, settings: AzureSettings },
 }
 
-type Cell = Arc<OnceCell<Result<Arc<dyn ObjectStore>, String>>>;
+/// A bucket's client: what downloads, and what lists.
+#[derive(Clone)]
+pub(crate) enum Client {
+    Store(Arc<dyn ObjectStore>),
+    /// GCS goes through its JSON API (see [`super::gcs`]).
+    Gcs(Arc<super::gcs::Bucket>),
+}
+
+type Cell = Arc<OnceCell<Result<Client, String>>>;
 
 /// One client per bucket, built on first use.
 #[derive(Default)]
@@ -142,24 +154,11 @@ fn obj_path(key: &str) -> ObjPath {
 }
 
 impl StoreSpec {
-    async fn build(&self) -> Result<Arc<dyn ObjectStore>, String> {
-        match self {
+    async fn build(&self) -> Result<Client, String> {
+        let store = match self {
             StoreSpec::S3 { bucket, settings } => super::s3::store(bucket, settings).await,
             StoreSpec::Gcs { bucket, settings } => {
-                let mut b = object_store::gcp::GoogleCloudStorageBuilder::from_env()
-                    .with_bucket_name(bucket)
-                    .with_client_options(super::s3::client_options(None));
-                if let Some(c) = &settings.credentials {
-                    b = b.with_service_account_path(c);
-                }
-                if let Some(host) = super::s3::process_env("STORAGE_EMULATOR_HOST") {
-                    let base = if host.contains("://") { host } else { format!("http://{host}") };
-                    b = b
-                        .with_config(object_store::gcp::GoogleConfigKey::BaseUrl, base.trim_end_matches('/'))
-                        .with_client_options(super::s3::client_options(Some(&base)))
-                        .with_skip_signature(true);
-                }
-                b.build().map(|s| Arc::new(s) as Arc<dyn ObjectStore>).map_err(|e| secrets::redact(&e.to_string()))
+                return Ok(Client::Gcs(Arc::new(super::gcs::bucket(bucket, settings)?)));
             }
             StoreSpec::Azure { account, container, settings } => {
                 let mut b = object_store::azure::MicrosoftAzureBuilder::from_env()
@@ -190,7 +189,8 @@ impl StoreSpec {
                 }
                 b.build().map(|s| Arc::new(s) as Arc<dyn ObjectStore>).map_err(|e| secrets::redact(&e.to_string()))
             }
-        }
+        }?;
+        Ok(Client::Store(store))
     }
 }
 
@@ -206,8 +206,8 @@ impl Plan {
             PlanKind::Http(r) => return Ok(vec![Fetch::Http(r)]),
             PlanKind::Objects { spec, cell, base, name, select } => (spec, cell, base, name, select),
         };
-        let store = match cell.get_or_init(|| spec.build()).await {
-            Ok(s) => s.clone(),
+        let client = match cell.get_or_init(|| spec.build()).await {
+            Ok(c) => c.clone(),
             Err(e) => {
                 return Err(InputError::new(
                     &code::REMOTE_UNREADABLE,
@@ -217,16 +217,25 @@ impl Plan {
                 .with_help(credentials_help(&spec)));
             }
         };
+        let fetch = |name: String, key: &str| match &client {
+            Client::Store(store) => Fetch::Object { name, store: store.clone(), path: obj_path(key) },
+            Client::Gcs(bucket) => Fetch::Gcs { name, bucket: bucket.clone(), key: key.to_owned() },
+        };
         match select {
-            Select::Exact(key) => Ok(vec![Fetch::Object { name, store, path: obj_path(&key) }]),
+            Select::Exact(key) => Ok(vec![fetch(name, &key)]),
             Select::Match { prefixes, pattern, names_of, what } => {
                 let mut keys = Vec::new();
                 for prefix in &prefixes {
-                    let p = (!prefix.is_empty()).then(|| obj_path(prefix));
-                    let listed: Vec<object_store::ObjectMeta> =
-                        store.list(p.as_ref()).try_collect().await.map_err(|e| error(&name, &e))?;
-                    for meta in listed {
-                        let key = meta.location.to_string();
+                    let listed: Vec<String> = match &client {
+                        Client::Gcs(g) => g.list(prefix).await.map_err(|e| gcs_error(&name, "list", &e))?,
+                        Client::Store(store) => {
+                            let p = (!prefix.is_empty()).then(|| obj_path(prefix));
+                            let metas: Vec<object_store::ObjectMeta> =
+                                store.list(p.as_ref()).try_collect().await.map_err(|e| error(&name, &e))?;
+                            metas.into_iter().map(|m| m.location.to_string()).collect()
+                        }
+                    };
+                    for key in listed {
                         let base_name = key.rsplit('/').next().unwrap_or(&key);
                         let wanted_name = match names_of {
                             None => true,
@@ -244,10 +253,7 @@ impl Plan {
                     return Err(InputError::new(&code::REMOTE_NO_MATCH, &name, format!("{name}: {what}"))
                         .with_help("check the bucket, prefix and pattern (and the workspaces' layout); a listing that finds nothing is never a pass"));
                 }
-                Ok(keys
-                    .into_iter()
-                    .map(|k| Fetch::Object { name: format!("{base}{k}"), store: store.clone(), path: obj_path(&k) })
-                    .collect())
+                Ok(keys.into_iter().map(|k| fetch(format!("{base}{k}"), &k)).collect())
             }
         }
     }
@@ -265,6 +271,23 @@ fn credentials_help(spec: &StoreSpec) -> &'static str {
             "give Azure credentials (AZURE_STORAGE_ACCESS_KEY / ARM_ACCESS_KEY, a SAS token, or a managed identity)"
         }
     }
+}
+
+/// The diagnostic for a failed GCS listing or download.
+pub(crate) fn gcs_error(name: &str, what: &str, e: &super::gcs::GcsError) -> InputError {
+    let help = match e.status {
+        Some(401 | 403) => {
+            "give the identity driftlock runs as storage.objects.list on the bucket (GOOGLE_APPLICATION_CREDENTIALS, or the backend block's credentials or access_token)"
+        }
+        Some(404) => {
+            "check the bucket and the object's name (GCS backend layout: PREFIX/WORKSPACE.tfstate) and the endpoint (storage_custom_endpoint, STORAGE_EMULATOR_HOST); a missing state is never an empty one"
+        }
+        _ => {
+            "check the endpoint, the network and the credentials; a state that cannot be read is never counted as no resources"
+        }
+    };
+    InputError::new(&code::REMOTE_UNREADABLE, name, secrets::redact(&format!("cannot {what} {name}: {}", e.message)))
+        .with_help(help)
 }
 
 /// The diagnostic for a failed list or download: the URL, and the cloud's own error.

@@ -152,3 +152,106 @@ provider "aws" {{
 "#
     )
 }
+
+/// A server started for a test on a free 127.0.0.1 port, stopped (killed) when dropped.
+pub struct Server {
+    child: Child,
+    pub port: u16,
+}
+
+impl Server {
+    /// Starts `program` with the arguments `args(port)` and waits until the port accepts.
+    pub fn start(program: &Path, args: impl Fn(u16) -> Vec<String>, env: &[(&str, &str)], log: &Path) -> Server {
+        let port = free_port();
+        let out = std::fs::File::create(log).expect("server log");
+        let mut cmd = Command::new(program);
+        if let Some(dir) = log.parent() {
+            // Whatever the server writes beside its data stays in the test's folder.
+            cmd.current_dir(dir);
+        }
+        let child = cmd
+            .args(args(port))
+            .envs(env.iter().copied())
+            .stdin(Stdio::null())
+            .stdout(out.try_clone().expect("log"))
+            .stderr(out)
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", program.display()));
+        let mut server = Server { child, port };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return server;
+            }
+            if let Ok(Some(status)) = server.child.try_wait() {
+                let log = std::fs::read_to_string(log).unwrap_or_default();
+                panic!("{} exited ({status}) before listening:\n{log}", program.display());
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let log = std::fs::read_to_string(log).unwrap_or_default();
+        panic!("{} did not listen on 127.0.0.1:{port} within 60 s:\n{log}", program.display());
+    }
+
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A program on PATH, else in the tool folder `.ci/run` installs into
+/// (`$DRIFTLOCK_TOOLS`, default `~/.local/share/driftlock-tools`: `venv/bin`, `node/bin`).
+pub fn tool(program: &str) -> Option<PathBuf> {
+    if on_path(program) {
+        return Some(PathBuf::from(program));
+    }
+    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_default();
+    let root = std::env::var_os("DRIFTLOCK_TOOLS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| home.join(".local/share/driftlock-tools"));
+    ["venv/bin", "node/bin"].iter().map(|d| root.join(d).join(program)).find(|p| p.is_file())
+}
+
+/// The GCS emulator from PyPI (`gcp-storage-emulator`), in memory, with one bucket.
+pub fn gcs_emulator(program: &Path, bucket: &str, log: &Path) -> Server {
+    let bucket = bucket.to_owned();
+    Server::start(
+        program,
+        move |port| {
+            ["start", "--host", "127.0.0.1", "--port", &port.to_string(), "--in-memory", "--default-bucket", &bucket]
+                .map(str::to_owned)
+                .to_vec()
+        },
+        &[],
+        log,
+    )
+}
+
+/// Azurite's blob service (npm `azurite`), in memory, with the accounts `name:base64key`.
+pub fn azurite(program: &Path, accounts: &[(&str, &str)], dir: &Path) -> Server {
+    let accounts: Vec<String> = accounts.iter().map(|(a, k)| format!("{a}:{k}")).collect();
+    Server::start(
+        program,
+        move |port| {
+            [
+                "--blobHost",
+                "127.0.0.1",
+                "--blobPort",
+                &port.to_string(),
+                "--inMemoryPersistence",
+                "--disableTelemetry",
+                "--skipApiVersionCheck",
+            ]
+            .map(str::to_owned)
+            .to_vec()
+        },
+        &[("AZURITE_ACCOUNTS", &accounts.join(";"))],
+        &dir.join("azurite.log"),
+    )
+}

@@ -25,6 +25,7 @@ mod json;
 mod measure;
 mod merge;
 mod plan;
+mod remote;
 mod state;
 mod verify;
 
@@ -40,7 +41,7 @@ const MARKER: &str = "bench-estate.json";
 const TARGET_WALL: Duration = Duration::from_secs(5);
 const TARGET_RSS_RATIO: f64 = 1.5;
 
-const BENCHMARKS: [(&str, &str); 6] = [
+const BENCHMARKS: [(&str, &str); 7] = [
     ("scan", "driftlock scan --state STATES --inventory INVENTORY --format json (the issue's measurement)"),
     ("states", "driftlock scan --state STATES --format json (state ingestion alone; no inventory, no join)"),
     ("html", "driftlock report html REPORT.json: a 100,000-finding report (issue 10; no estate needed)"),
@@ -56,11 +57,15 @@ const BENCHMARKS: [(&str, &str); 6] = [
         "audit",
         "driftlock scan --audit-log DIR --config CFG (1,000,000 CloudTrail records in gzipped files at scale 1.0; < 4 s; only with --only audit)",
     ),
+    (
+        "remote",
+        "driftlock scan --state s3://BUCKET/PREFIX/ against aws s3 cp --recursive, 200 objects (50,000 instances at scale 1.0) on moto_server; only with --only remote",
+    ),
 ];
 
 /// Benchmarks that time `driftlock scan` on the generated estate.
 fn on_estate(name: &str) -> bool {
-    !name.starts_with("html") && name != "merge" && name != "audit"
+    !name.starts_with("html") && name != "merge" && name != "audit" && name != "remote"
 }
 
 pub(crate) fn usage() -> String {
@@ -290,6 +295,10 @@ fn run_in(options: &Options, binary: &Path, label: &str, dir: &Path) -> Result<(
         fs::create_dir_all(dir)?;
         audit::run(options.scale, options.runs, binary, label, dir)?;
     }
+    if options.only.iter().any(|o| o == "remote") {
+        fs::create_dir_all(dir)?;
+        remote::run(options.scale, options.seed, options.runs, binary, label, dir)?;
+    }
     if BENCHMARKS.iter().any(|(n, _)| n.starts_with("html") && options.selected(n)) {
         run_html(options, binary, label, dir)?;
     }
@@ -478,13 +487,23 @@ fn generate(plan: &Plan, o: &Options, dir: &Path) -> Result<Generated> {
     let started = Instant::now();
     // Only ever clear a folder this command made: `--keep testdata` must not empty testdata/state.
     let is_estate = dir.join(MARKER).exists();
-    // What the other benchmarks write (`html/`, `merge-reports/`, `merged.json`) may already sit
+    // What the other benchmarks write (HTML, merge, audit and remote inputs) may already sit
     // beside the estate.
     let is_empty = fs::read_dir(dir).map_or(true, |d| {
         d.flatten().all(|e| {
-            ["html", "merge-reports", "merged.json", "audit-logs", "audit-governance.toml"]
-                .iter()
-                .any(|n| e.file_name() == *n)
+            [
+                "html",
+                "merge-reports",
+                "merged.json",
+                "audit-logs",
+                "audit-governance.toml",
+                "remote-upload",
+                "remote-download",
+                "remote-report.json",
+                "moto.log",
+            ]
+            .iter()
+            .any(|n| e.file_name() == *n)
         })
     });
     if !is_estate && !is_empty {

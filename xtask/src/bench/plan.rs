@@ -356,6 +356,11 @@ impl Plan {
     pub(crate) fn new(scale: f64, seed: u64, shared_names: bool) -> Plan {
         let instances = ((FULL_INSTANCES * scale).round() as u32).max(100);
         let n_files = ((FULL_FILES * scale).round() as u32).clamp(12, 100_000);
+        Plan::sized(instances, n_files, seed, shared_names)
+    }
+
+    /// An estate of `instances` managed instances spread over `n_files` state files.
+    pub(crate) fn sized(instances: u32, n_files: u32, seed: u64, shared_names: bool) -> Plan {
         let mut plan = Plan { seed, shared_names, files: Vec::new(), res: Vec::new(), managed: 0, data_sources: 0 };
         let mut data_serial = 0u32;
         for f in 0..n_files {
