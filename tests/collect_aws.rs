@@ -360,15 +360,24 @@ fn a_denied_call_is_a_named_gap_and_the_clean_account_check_refuses_to_pass() {
 /// A loopback proxy in front of moto that answers the first `throttle` requests with
 /// `400 ThrottlingException` (JSON protocol), then forwards each request to moto.
 fn throttling_proxy(upstream: u16, throttle: usize) -> (u16, Arc<AtomicUsize>) {
+    let (port, seen, _) = proxy(upstream, throttle);
+    (port, seen)
+}
+
+/// [`throttling_proxy`], also keeping every request it received (head and body, as sent).
+fn proxy(upstream: u16, throttle: usize) -> (u16, Arc<AtomicUsize>, Arc<std::sync::Mutex<Vec<Vec<u8>>>>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let seen = Arc::new(AtomicUsize::new(0));
     let count = seen.clone();
+    let requests = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let kept = requests.clone();
     std::thread::spawn(move || {
         for stream in listener.incoming() {
             let Ok(mut client) = stream else { continue };
             let n = count.fetch_add(1, Ordering::SeqCst);
             let Some(request) = read_request(&mut client) else { continue };
+            kept.lock().unwrap().push(request.clone());
             if n < throttle {
                 let body = r#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#;
                 let _ = write!(
@@ -387,7 +396,19 @@ fn throttling_proxy(upstream: u16, throttle: usize) -> (u16, Arc<AtomicUsize>) {
             let _ = client.write_all(&response);
         }
     });
-    (port, seen)
+    (port, seen, requests)
+}
+
+/// The `X-Amz-Target` and the JSON body of a recorded request.
+fn target_and_body(request: &[u8]) -> (String, Value) {
+    let text = String::from_utf8_lossy(request);
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let target = head
+        .lines()
+        .find_map(|l| l.split_once(':').filter(|(k, _)| k.eq_ignore_ascii_case("x-amz-target")).map(|(_, v)| v.trim()))
+        .unwrap_or("")
+        .to_owned();
+    (target, serde_json::from_str(body).unwrap_or(Value::Null))
 }
 
 fn read_request(s: &mut TcpStream) -> Option<Vec<u8>> {
@@ -723,4 +744,104 @@ fn role_arn_collects_as_the_assumed_role() {
     assert_eq!(manifest(&out)["account"], "123456789012");
     let buckets = std::fs::read_to_string(out.join("s3api-list-buckets.us-east-1.json")).unwrap();
     assert!(!buckets.contains("only-in-111111111111"), "{buckets}");
+}
+
+#[test]
+fn config_aggregator_sends_what_the_aws_cli_sends_and_a_failed_query_is_a_named_gap() {
+    // moto implements `PutConfigurationAggregator` but answers `SelectAggregateResourceConfig`
+    // with HTTP 500: what can be checked against real parts is the request (the same operation
+    // and body the aws CLI sends) and that the failure blocks, naming the call and the action.
+    let test = "config_aggregator_sends_what_the_aws_cli_sends_and_a_failed_query_is_a_named_gap";
+    if tools_missing(test) {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let moto = Server::start(tmp.path(), &[]);
+    let env = aws_env(tmp.path(), &moto.endpoint(), ("test", "test"));
+    aws(
+        &env,
+        "us-east-1",
+        &[
+            "configservice",
+            "put-configuration-aggregator",
+            "--configuration-aggregator-name",
+            "org",
+            "--account-aggregation-sources",
+            "AccountIds=123456789012,AllAwsRegions=true",
+        ],
+    );
+    let (port, _, requests) = proxy(moto.port, 0);
+    let mut penv = env.clone();
+    penv.push(("AWS_ENDPOINT_URL_CONFIG_SERVICE".into(), format!("http://127.0.0.1:{port}")));
+    penv.push(("AWS_MAX_ATTEMPTS".into(), "1".into()));
+
+    let out = tmp.path().join("inv");
+    let o = collect(
+        &penv,
+        &["collect", "aws", "--regions", "us-east-1", "--config-aggregator", "org", "--out", out.to_str().unwrap()],
+    );
+    assert_eq!(code(&o), 2, "the aggregator's query failed: {}", stderr(&o));
+    let m = manifest(&out);
+    let failed: Vec<&Value> = m["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["call"] == "config:SelectAggregateResourceConfig")
+        .collect();
+    assert_eq!(failed.len(), 1, "{m:#}");
+    assert_eq!(failed[0]["denied"], false, "a server error is not a denial: {m:#}");
+
+    const TARGET: &str = "StarlingDoveService.SelectAggregateResourceConfig";
+    let ours: Vec<Value> = requests
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|r| target_and_body(r))
+        .filter(|(t, _)| t == TARGET)
+        .map(|(_, b)| b)
+        .collect();
+    assert_eq!(ours.len(), 1, "one attempt (AWS_MAX_ATTEMPTS=1)");
+    let expression = ours[0]["Expression"].as_str().expect("an Expression").to_owned();
+    assert_eq!(ours[0]["ConfigurationAggregatorName"], "org");
+    assert!(expression.starts_with("SELECT ") && expression.contains("configuration"), "{expression}");
+
+    // The aws CLI, asked the same question through the same proxy, sends the same body.
+    let before = requests.lock().unwrap().len();
+    let cli = Command::new("aws")
+        .args([
+            "configservice",
+            "select-aggregate-resource-config",
+            "--configuration-aggregator-name",
+            "org",
+            "--expression",
+            &expression,
+            "--region",
+            "us-east-1",
+            "--no-paginate",
+        ])
+        .envs(penv.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .stdin(Stdio::null())
+        .output()
+        .expect("run aws");
+    assert!(!cli.status.success(), "moto does not implement it (if it now does, test the response too)");
+    let theirs: Vec<Value> = requests.lock().unwrap()[before..]
+        .iter()
+        .map(|r| target_and_body(r))
+        .filter(|(t, _)| t == TARGET)
+        .map(|(_, b)| b)
+        .collect();
+    assert_eq!(theirs.len(), 1, "{}", String::from_utf8_lossy(&cli.stderr));
+    assert_eq!(ours[0], theirs[0], "driftlock's request body is the aws CLI's");
+
+    // The scan of what was collected refuses to pass on the gap.
+    let o = collect(&penv, &["scan", "--inventory", out.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    let report: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let gap = report["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["message"].as_str().is_some_and(|m| m.contains("SelectAggregateResourceConfig")))
+        .unwrap_or_else(|| panic!("no gap for the aggregator: {report:#}"));
+    assert_eq!(gap["code"], "DL0014", "{gap}");
 }
