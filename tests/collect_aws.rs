@@ -364,8 +364,11 @@ fn throttling_proxy(upstream: u16, throttle: usize) -> (u16, Arc<AtomicUsize>) {
     (port, seen)
 }
 
-/// [`throttling_proxy`], also keeping every request it received (head and body, as sent).
-fn proxy(upstream: u16, throttle: usize) -> (u16, Arc<AtomicUsize>, Arc<std::sync::Mutex<Vec<Vec<u8>>>>) {
+/// The requests a [`proxy`] received, head and body, as sent.
+type Recorded = Arc<std::sync::Mutex<Vec<Vec<u8>>>>;
+
+/// [`throttling_proxy`], also keeping every request it received.
+fn proxy(upstream: u16, throttle: usize) -> (u16, Arc<AtomicUsize>, Recorded) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let seen = Arc::new(AtomicUsize::new(0));
