@@ -298,8 +298,10 @@ impl Inventory {
 
     /// Adds a record, merging it into the resource it shares a key with.
     pub fn add(&mut self, r: CloudResource) {
-        let found = r.keys.iter().find_map(|k| {
-            let hit = self.find(&r.cloud_type, k).or_else(|| match k.kind {
+        // Each key is hashed once, for the lookup and for the insert.
+        let hashes: Vec<u64> = r.keys.iter().map(|k| type_key_hash(&r.cloud_type, k)).collect();
+        let found = r.keys.iter().zip(&hashes).find_map(|(k, &h)| {
+            let hit = self.find_hashed(h, &r.cloud_type, k).or_else(|| match k.kind {
                 KeyKind::Arn => self.arn(&k.value),
                 _ => None,
             })?;
@@ -308,22 +310,25 @@ impl Inventory {
             let other = &self.resources[hit];
             (k.kind == KeyKind::Arn || same_place(other, &r)).then_some(hit)
         });
-        let idx = match found {
+        // The keys to index: all of a new resource's, only those a merge added to an existing
+        // one (its earlier keys were indexed when they came, under it or under another resource).
+        let (idx, first_new, known) = match found {
             Some(i) => {
+                let before = self.resources[i].keys.len();
                 self.resources[i].merge(r);
-                i
+                (i, before, None)
             }
             None => {
                 self.resources.push(r);
-                self.resources.len() - 1
+                (self.resources.len() - 1, 0, Some(hashes))
             }
         };
         let Ok(resource) = u32::try_from(idx) else { return };
-        for pos in 0..self.resources[idx].keys.len() {
+        for pos in first_new..self.resources[idx].keys.len() {
             let Ok(key) = u32::try_from(pos) else { break };
             let entry = KeyRef { resource, key };
             let (r, k) = self.key_of(entry);
-            let h = type_key_hash(&r.cloud_type, k);
+            let h = known.as_ref().map_or_else(|| type_key_hash(&r.cloud_type, k), |hs| hs[pos]);
             if self.find_hashed(h, &r.cloud_type, k).is_none() {
                 let Inventory { resources, index, .. } = self;
                 index.insert_unique(h, entry, |e| {
