@@ -99,17 +99,9 @@ impl Source {
     }
 
     pub fn bytes(&self) -> Result<Vec<u8>, InputError> {
-        let raw: std::borrow::Cow<'_, [u8]> = match &self.origin {
-            Origin::Path(p) => std::borrow::Cow::Owned(std::fs::read(p).map_err(|e| self.unreadable(&e))?),
-            Origin::Memory(b) => std::borrow::Cow::Borrowed(&b[..]),
-        };
-        if is_gzip(&raw) {
-            let mut out = Vec::with_capacity(raw.len() * 4);
-            flate2::read::MultiGzDecoder::new(&raw[..]).read_to_end(&mut out).map_err(|e| self.broken_gzip(&e))?;
-            Ok(out)
-        } else {
-            Ok(raw.into_owned())
-        }
+        let mut out = Vec::new();
+        self.read_into(&mut out)?;
+        Ok(out)
     }
 
     /// A buffered reader over the (decompressed) bytes, for inputs parsed as they are read:
@@ -134,10 +126,6 @@ impl Source {
 
     fn unreadable(&self, e: &std::io::Error) -> InputError {
         unreadable(&self.name, e)
-    }
-
-    fn broken_gzip(&self, e: &std::io::Error) -> InputError {
-        broken_gzip(&self.name, e)
     }
 
     /// The decoded UTF-8 text.
@@ -183,6 +171,7 @@ impl Source {
     }
 
     /// Reads this input, decompressed, into `buf` (cleared first), sized in one allocation.
+    /// Read errors are those of [`Source::reader`], which the parse reads through too.
     pub fn read_into(&self, buf: &mut Vec<u8>) -> Result<(), InputError> {
         buf.clear();
         match &self.origin {
@@ -325,23 +314,55 @@ pub fn offset_of(text: &str, line: usize, column: usize) -> usize {
     (start + column.saturating_sub(1)).min(text.len())
 }
 
-/// Runs `f` with this thread's reusable read buffer (empty on entry). Inputs are read whole
-/// one after another on each worker: reusing one buffer per thread spares the allocator a
-/// fresh block per file, and the kernel zeroing those pages again for every file (about a
-/// third of a scan's system time before). A buffer that grew past 64 MiB is not kept.
+/// This thread's reusable read buffer, taken for one input and given back when dropped.
+/// Inputs are read one after another on each worker: reusing one buffer per thread spares the
+/// allocator a fresh block per file, and the kernel zeroing those pages again for every file
+/// (about a third of a scan's system time before). Whole-file reads ([`with_read_buffer`]) and
+/// the audit reader's chunked window share it. It comes as the last user left it (length
+/// included); a buffer whose capacity grew past `keep_at_most` is not given back.
+pub struct ReadBuffer {
+    buf: Vec<u8>,
+    keep_at_most: usize,
+}
+
+thread_local! {
+    static SPARE_READ_BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+impl ReadBuffer {
+    pub fn take(keep_at_most: usize) -> Self {
+        ReadBuffer { buf: SPARE_READ_BUFFER.with(|s| std::mem::take(&mut *s.borrow_mut())), keep_at_most }
+    }
+}
+
+impl std::ops::Deref for ReadBuffer {
+    type Target = Vec<u8>;
+    fn deref(&self) -> &Vec<u8> {
+        &self.buf
+    }
+}
+
+impl std::ops::DerefMut for ReadBuffer {
+    fn deref_mut(&mut self) -> &mut Vec<u8> {
+        &mut self.buf
+    }
+}
+
+impl Drop for ReadBuffer {
+    fn drop(&mut self) {
+        if self.buf.capacity() <= self.keep_at_most {
+            let buf = std::mem::take(&mut self.buf);
+            SPARE_READ_BUFFER.with(|s| *s.borrow_mut() = buf);
+        }
+    }
+}
+
+/// Runs `f` with this thread's [`ReadBuffer`], empty on entry; one that grew past 64 MiB is not
+/// kept.
 pub fn with_read_buffer<R>(f: impl FnOnce(&mut Vec<u8>) -> R) -> R {
-    const KEEP_AT_MOST: usize = 64 << 20;
-    thread_local! {
-        static BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
-    }
-    let mut buf = BUFFER.with(|b| std::mem::take(&mut *b.borrow_mut()));
+    let mut buf = ReadBuffer::take(64 << 20);
     buf.clear();
-    let out = f(&mut buf);
-    if buf.capacity() <= KEEP_AT_MOST {
-        buf.clear();
-        BUFFER.with(|b| *b.borrow_mut() = buf);
-    }
-    out
+    f(&mut buf)
 }
 
 #[cfg(test)]

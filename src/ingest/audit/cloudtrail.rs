@@ -16,7 +16,7 @@ use super::{AuditFormat, Judge, RecordError, Sink};
 use crate::error::InputError;
 use crate::ingest::inventory::Hints;
 use crate::model::{Action, AuditEvent, AuditTrail, Cloud, Locator, Principal, PrincipalType, Seg, touch_key};
-use crate::source::{ReadFailure, Source, SourceId};
+use crate::source::{ReadBuffer, ReadFailure, Source, SourceId};
 
 /// `true`, or the string `"true"` (lookup-events and `sessionCredentialFromConsole` write
 /// strings).
@@ -457,39 +457,25 @@ pub(crate) fn parse_document<R: std::io::Read>(
 }
 
 /// A buffer over a reader that keeps what is not consumed yet (at most one record and a
-/// chunk). `buf[pos..end]` is what was read and not consumed; the buffer is initialized once
-/// and reused by the next file this thread reads (no page faults, no zeroing per file).
+/// chunk). `buf[pos..end]` is what was read and not consumed; the buffer is this thread's
+/// [`ReadBuffer`], so the next file it reads reuses it (no page faults, no zeroing per file).
 struct Window<R> {
     reader: R,
-    buf: Vec<u8>,
+    buf: ReadBuffer,
     pos: usize,
     end: usize,
 }
 
 const CHUNK: usize = 1 << 20;
 
-std::thread_local! {
-    /// The buffer of the last [`Window`] this thread dropped.
-    static SPARE: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
-}
-
 impl<R> Window<R> {
     fn new(reader: R) -> Self {
-        let mut buf = SPARE.with(|s| std::mem::take(&mut *s.borrow_mut()));
+        // An ordinary buffer is kept for the next file; one grown for a giant record goes.
+        let mut buf = ReadBuffer::take(4 * CHUNK);
         if buf.len() < 2 * CHUNK {
-            buf = vec![0; 2 * CHUNK];
+            buf.resize(2 * CHUNK, 0);
         }
         Window { reader, buf, pos: 0, end: 0 }
-    }
-}
-
-impl<R> Drop for Window<R> {
-    fn drop(&mut self) {
-        // Keep an ordinary buffer; one grown for a giant record goes.
-        if self.buf.len() <= 4 * CHUNK {
-            let buf = std::mem::take(&mut self.buf);
-            SPARE.with(|s| *s.borrow_mut() = buf);
-        }
     }
 }
 
