@@ -794,15 +794,16 @@ fn config_aggregator_sends_what_the_aws_cli_sends_and_a_failed_query_is_a_named_
     assert_eq!(failed.len(), 1, "{m:#}");
     assert_eq!(failed[0]["denied"], false, "a server error is not a denial: {m:#}");
 
-    const TARGET: &str = "StarlingDoveService.SelectAggregateResourceConfig";
-    let ours: Vec<Value> = requests
-        .lock()
-        .unwrap()
-        .iter()
-        .map(|r| target_and_body(r))
-        .filter(|(t, _)| t == TARGET)
-        .map(|(_, b)| b)
-        .collect();
+    // The bodies of the `SelectAggregateResourceConfig` requests among `recorded`.
+    let queries = |recorded: &[Vec<u8>]| -> Vec<Value> {
+        recorded
+            .iter()
+            .map(|r| target_and_body(r))
+            .filter(|(t, _)| t == "StarlingDoveService.SelectAggregateResourceConfig")
+            .map(|(_, b)| b)
+            .collect()
+    };
+    let ours = queries(&requests.lock().unwrap());
     assert_eq!(ours.len(), 1, "one attempt (AWS_MAX_ATTEMPTS=1)");
     let expression = ours[0]["Expression"].as_str().expect("an Expression").to_owned();
     assert_eq!(ours[0]["ConfigurationAggregatorName"], "org");
@@ -827,12 +828,7 @@ fn config_aggregator_sends_what_the_aws_cli_sends_and_a_failed_query_is_a_named_
         .output()
         .expect("run aws");
     assert!(!cli.status.success(), "moto does not implement it (if it now does, test the response too)");
-    let theirs: Vec<Value> = requests.lock().unwrap()[before..]
-        .iter()
-        .map(|r| target_and_body(r))
-        .filter(|(t, _)| t == TARGET)
-        .map(|(_, b)| b)
-        .collect();
+    let theirs = queries(&requests.lock().unwrap()[before..]);
     assert_eq!(theirs.len(), 1, "{}", String::from_utf8_lossy(&cli.stderr));
     assert_eq!(ours[0], theirs[0], "driftlock's request body is the aws CLI's");
 
