@@ -96,6 +96,8 @@ pub struct Entry {
     pub tagged: bool,
     pub tags_attr: String,
     pub note: Option<String>,
+    /// The attributes this entry reads from state, sorted ([`Entry::wants`]).
+    wanted: Box<[String]>,
 }
 
 /// The whole catalog.
@@ -165,7 +167,7 @@ impl Catalog {
                 } else {
                     r.cloud_type.clone()
                 });
-                let entry = Arc::new(Entry {
+                let mut entry = Entry {
                     terraform: r.terraform.clone(),
                     provider: f.provider.clone(),
                     cloud,
@@ -177,7 +179,10 @@ impl Catalog {
                     tagged: r.tagged,
                     tags_attr: f.tags_attr.clone(),
                     note: r.note,
-                });
+                    wanted: Box::default(),
+                };
+                entry.wanted = entry.wanted_attributes();
+                let entry = Arc::new(entry);
                 if c.by_terraform.insert(r.terraform.clone(), entry.clone()).is_some() {
                     return Err(err(format!("{} is listed twice", r.terraform)));
                 }
@@ -329,15 +334,35 @@ impl Entry {
         out
     }
 
-    /// Attributes this entry reads from state.
+    /// Whether this entry reads `attr` from state (once per attribute of every instance:
+    /// a binary search in a list made once).
     fn wants(&self, attr: &str) -> bool {
-        attr == self.tags_attr
-            || self.compare.iter().any(|c| c.attr == attr)
-            || self.keys.iter().any(|k| match &k.source {
-                KeySource::Attr(a) => a == attr,
-                KeySource::Template(t) => t.contains(&format!("{{{attr}}}")),
-            })
-            || self.arn.as_deref().is_some_and(|t| t.contains(&format!("{{{attr}}}")))
+        self.wanted.binary_search_by(|w| w.as_str().cmp(attr)).is_ok()
+    }
+
+    /// Attributes this entry reads from state: its tags attribute, the compared ones, and
+    /// those its keys and ARN template name (`{attr}`).
+    fn wanted_attributes(&self) -> Box<[String]> {
+        let mut out: Vec<String> = vec![self.tags_attr.clone()];
+        out.extend(self.compare.iter().map(|c| c.attr.clone()));
+        let mut templates: Vec<&str> = self.arn.as_deref().into_iter().collect();
+        for k in &self.keys {
+            match &k.source {
+                KeySource::Attr(a) => out.push(a.clone()),
+                KeySource::Template(t) => templates.push(t),
+            }
+        }
+        for t in templates {
+            let mut rest = t;
+            while let Some(open) = rest.find('{') {
+                let Some(len) = rest[open..].find('}') else { break };
+                out.push(rest[open + 1..open + len].to_owned());
+                rest = &rest[open + len + 1..];
+            }
+        }
+        out.sort();
+        out.dedup();
+        out.into_boxed_slice()
     }
 }
 
@@ -372,6 +397,46 @@ mod tests {
         assert_eq!(t("arn:aws:ec2:us-east-1:1:security-group/sg-1").as_deref(), Some("AWS::EC2::SecurityGroup"));
         assert_eq!(t("arn:aws:s3:::bucket").as_deref(), Some("AWS::S3::Bucket"));
         assert_eq!(t("arn:aws:iam::1:role/service-role/x").as_deref(), Some("AWS::IAM::Role"));
+    }
+
+    #[test]
+    fn an_entry_wants_exactly_its_tags_compared_key_and_template_attributes() {
+        // The definition, spelled out: what the list made once must answer the same.
+        let by_definition = |e: &Entry, attr: &str| {
+            let placeholder = format!("{{{attr}}}");
+            attr == e.tags_attr
+                || e.compare.iter().any(|c| c.attr == attr)
+                || e.keys.iter().any(|k| match &k.source {
+                    KeySource::Attr(a) => a == attr,
+                    KeySource::Template(t) => t.contains(&placeholder),
+                })
+                || e.arn.as_deref().is_some_and(|t| t.contains(&placeholder))
+        };
+        let c = Catalog::builtin();
+        let mut names: Vec<String> = vec!["nothing".into(), "policy_x".into(), "".into()];
+        for e in c.entries() {
+            names.extend(e.wanted.iter().cloned());
+            // Every word of the templates too, so a placeholder the list missed shows.
+            let templates = e.keys.iter().filter_map(|k| match &k.source {
+                KeySource::Template(t) => Some(t.as_str()),
+                KeySource::Attr(_) => None,
+            });
+            for t in templates.chain(e.arn.as_deref()) {
+                names.extend(t.split(['{', '}', ':', '/', '.', '-']).map(str::to_owned));
+            }
+        }
+        names.sort();
+        names.dedup();
+        let mut wanted = 0;
+        for e in c.entries() {
+            for n in &names {
+                assert_eq!(e.wants(n), by_definition(e, n), "{} {n}", e.terraform);
+                wanted += usize::from(e.wants(n));
+            }
+        }
+        assert!(wanted > c.entries().len() * 2, "every entry wants several attributes");
+        let log_group = c.get("aws_cloudwatch_log_group").unwrap();
+        assert!(log_group.wants("name") && !log_group.wants("nothing"));
     }
 
     #[test]

@@ -4,6 +4,7 @@
 
 use std::fmt;
 
+use compact_str::CompactString;
 use serde::de::{DeserializeOwned, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
 use serde_json::Value;
 use serde_json::value::RawValue;
@@ -424,7 +425,7 @@ impl<'de, T: serde::Deserialize<'de> + Default> Visitor<'de> for LocatedVisitor<
 }
 
 /// A member name, borrowed from the text when it has no escapes.
-struct KeyRef<'de>(std::borrow::Cow<'de, str>);
+pub(crate) struct KeyRef<'de>(pub(crate) std::borrow::Cow<'de, str>);
 
 impl<'de> serde::Deserialize<'de> for KeyRef<'de> {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -569,24 +570,28 @@ pub(crate) struct Select<'f> {
 }
 
 impl<'de> DeserializeSeed<'de> for Select<'_> {
-    type Value = crate::model::Attributes;
+    type Value = Selected;
     fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
         d.deserialize_map(self)
     }
 }
 
 impl<'de> Visitor<'de> for Select<'_> {
-    type Value = crate::model::Attributes;
+    type Value = Selected;
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("an object of attributes")
     }
     fn visit_unit<E>(self) -> Result<Self::Value, E> {
-        Ok(crate::model::Attributes::new())
+        Ok(Selected::default())
     }
     fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Self::Value, A::Error> {
         select_members(self.filter, self.resource_type, &mut m, None)
     }
 }
+
+/// The attributes kept of an instance: the tag and label maps whose values are all strings
+/// apart, in compact form ([`crate::model::Instance::tag_maps`]), the rest as JSON values.
+pub(crate) type Selected = (crate::model::Attributes, crate::model::TagMaps);
 
 /// The members of an object the filter wants (`first`: a member name already read).
 fn select_members<'de, A: MapAccess<'de>>(
@@ -594,8 +599,9 @@ fn select_members<'de, A: MapAccess<'de>>(
     resource_type: &str,
     m: &mut A,
     mut first: Option<KeyRef<'de>>,
-) -> Result<crate::model::Attributes, A::Error> {
-    let mut out: Vec<(String, Value)> = Vec::new();
+) -> Result<Selected, A::Error> {
+    let mut out: Vec<(CompactString, Value)> = Vec::new();
+    let mut maps: Vec<(CompactString, crate::model::CompactMap<String>)> = Vec::new();
     loop {
         let k = match first.take() {
             Some(k) => k,
@@ -604,14 +610,90 @@ fn select_members<'de, A: MapAccess<'de>>(
                 None => break,
             },
         };
-        if filter.keep(resource_type, &k.0) {
-            let v = m.next_value::<Value>()?;
-            out.push((k.0.into_owned(), v));
-        } else {
+        if !filter.keep(resource_type, &k.0) {
             m.next_value::<IgnoredAny>()?;
+        } else if crate::model::state::TAG_MAPS.contains(&k.0.as_ref()) {
+            match m.next_value::<TagMap>()? {
+                TagMap::Strings(t) => maps.push((CompactString::new(&k.0), t)),
+                TagMap::Other(v) => out.push((CompactString::new(&k.0), v)),
+            }
+        } else {
+            let v = m.next_value::<Value>()?;
+            out.push((CompactString::new(&k.0), v));
         }
     }
-    Ok(out.into_iter().collect())
+    Ok((crate::model::CompactMap::from_unsorted(out), crate::model::CompactMap::from_unsorted(maps)))
+}
+
+/// A tag or label map read straight into compact form when every value is a string (no
+/// `serde_json` object, whose tree node would be built and thrown away); any other value as
+/// `Value`, exactly as it reads.
+enum TagMap {
+    Strings(crate::model::CompactMap<String>),
+    Other(Value),
+}
+
+impl<'de> serde::Deserialize<'de> for TagMap {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = TagMap;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<TagMap, A::Error> {
+                let mut pairs: Vec<(CompactString, Value)> = Vec::new();
+                while let Some(k) = m.next_key::<KeyRef<'de>>()? {
+                    let v = m.next_value::<Value>()?;
+                    pairs.push((CompactString::new(&k.0), v));
+                }
+                if pairs.iter().all(|(_, v)| v.is_string()) {
+                    let strings = pairs.into_iter().map(|(k, v)| match v {
+                        Value::String(s) => (k, s),
+                        other => (k, other.to_string()),
+                    });
+                    Ok(TagMap::Strings(crate::model::CompactMap::from_unsorted(strings.collect())))
+                } else {
+                    Ok(TagMap::Other(Value::Object(pairs.into_iter().map(|(k, v)| (k.into_string(), v)).collect())))
+                }
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut s: A) -> Result<TagMap, A::Error> {
+                let mut out = Vec::new();
+                while let Some(v) = s.next_element::<Value>()? {
+                    out.push(v);
+                }
+                Ok(TagMap::Other(Value::Array(out)))
+            }
+            fn visit_unit<E>(self) -> Result<TagMap, E> {
+                Ok(TagMap::Other(Value::Null))
+            }
+            fn visit_none<E>(self) -> Result<TagMap, E> {
+                Ok(TagMap::Other(Value::Null))
+            }
+            fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<TagMap, D::Error> {
+                <TagMap as serde::Deserialize>::deserialize(d)
+            }
+            fn visit_bool<E>(self, b: bool) -> Result<TagMap, E> {
+                Ok(TagMap::Other(Value::Bool(b)))
+            }
+            fn visit_i64<E>(self, n: i64) -> Result<TagMap, E> {
+                Ok(TagMap::Other(Value::from(n)))
+            }
+            fn visit_u64<E>(self, n: u64) -> Result<TagMap, E> {
+                Ok(TagMap::Other(Value::from(n)))
+            }
+            fn visit_f64<E>(self, n: f64) -> Result<TagMap, E> {
+                Ok(TagMap::Other(serde_json::Number::from_f64(n).map_or(Value::Null, Value::Number)))
+            }
+            fn visit_str<E>(self, s: &str) -> Result<TagMap, E> {
+                Ok(TagMap::Other(Value::String(s.to_owned())))
+            }
+            fn visit_string<E>(self, s: String) -> Result<TagMap, E> {
+                Ok(TagMap::Other(Value::String(s)))
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 /// Where an attributes object starts, for reading it again whole (sensitive instances).
@@ -633,14 +715,14 @@ pub(crate) struct SelectSeed<'f> {
 }
 
 impl<'de> DeserializeSeed<'de> for SelectSeed<'_> {
-    type Value = Option<(crate::model::Attributes, ObjectAt)>;
+    type Value = Option<(Selected, ObjectAt)>;
     fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
         d.deserialize_option(self)
     }
 }
 
 impl<'de> Visitor<'de> for SelectSeed<'_> {
-    type Value = Option<(crate::model::Attributes, ObjectAt)>;
+    type Value = Option<(Selected, ObjectAt)>;
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("an object of attributes")
     }
@@ -655,7 +737,7 @@ impl<'de> Visitor<'de> for SelectSeed<'_> {
     }
     fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Self::Value, A::Error> {
         let Some(first) = m.next_key::<KeyRef<'de>>()? else {
-            return Ok(Some((crate::model::Attributes::new(), ObjectAt::Empty)));
+            return Ok(Some((Selected::default(), ObjectAt::Empty)));
         };
         let at = match &first.0 {
             std::borrow::Cow::Borrowed(k) => object_start(self.text, k).map_or(ObjectAt::Unknown, ObjectAt::Offset),
@@ -681,7 +763,7 @@ pub(crate) fn select_attributes(
     raw: &RawValue,
     filter: &dyn AttributeFilter,
     resource_type: &str,
-) -> Result<crate::model::Attributes, InputError> {
+) -> Result<Selected, InputError> {
     let mut de = serde_json::Deserializer::from_str(raw.get());
     Select { filter, resource_type }.deserialize(&mut de).map_err(|e| ctx.error(raw, &e))
 }
@@ -736,10 +818,27 @@ mod tests {
         let raw: Box<RawValue> =
             serde_json::from_str(r#"{"id":"x","big":{"a":[1,2,3]},"tags_all":{"k":"v"}}"#).unwrap();
         let ctx = FileCtx { id: SourceId(0), name: "t", text: raw.get() };
-        let m = select_attributes(&ctx, &raw, &IdentityAttributes, "aws_vpc").unwrap();
-        assert_eq!(m.len(), 2);
+        let (m, maps) = select_attributes(&ctx, &raw, &IdentityAttributes, "aws_vpc").unwrap();
+        assert_eq!(m.len(), 1);
         assert_eq!(m["id"], "x");
         assert!(!m.contains_key("big"));
+        assert_eq!(maps["tags_all"]["k"], "v");
+    }
+
+    #[test]
+    fn tag_maps_of_strings_are_read_compact_and_others_stay_json() {
+        let raw: Box<RawValue> = serde_json::from_str(
+            r#"{"tags":{"b":"2","a":"1","a":"3"},"labels":{"n":1},"tags_all":null,"effective_labels":{}}"#,
+        )
+        .unwrap();
+        let ctx = FileCtx { id: SourceId(0), name: "t", text: raw.get() };
+        let (m, maps) = select_attributes(&ctx, &raw, &AllAttributes, "aws_vpc").unwrap();
+        // Sorted, and the last of a repeated key wins, as in a JSON object.
+        assert_eq!(maps["tags"].iter().collect::<Vec<_>>(), [("a", &"3".to_owned()), ("b", &"2".to_owned())]);
+        assert!(maps["effective_labels"].is_empty());
+        assert_eq!(m["labels"], serde_json::json!({"n": 1}));
+        assert_eq!(m["tags_all"], Value::Null);
+        assert_eq!(maps.len(), 2);
     }
 
     #[test]

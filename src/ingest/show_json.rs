@@ -117,11 +117,10 @@ fn read_module(
     let module = m.address.unwrap_or_default();
     for (j, rraw) in m.resources.iter().enumerate() {
         let r: RawResource<'_> = ctx.parse(rraw)?;
-        let attributes = match r.values {
+        let (attributes, tag_maps) = match r.values {
             Some(v) => select_attributes(ctx, v, filter, &r.type_)?,
-            None => crate::model::Attributes::new(),
+            None => Default::default(),
         };
-        let (attributes, tag_maps) = Instance::split_tag_maps(attributes);
         if let (Some(mask), Some(v)) = (&r.sensitive_values, r.values) {
             if mask_has_true(mask) {
                 let full: Value = ctx.parse_owned(v)?;

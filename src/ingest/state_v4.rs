@@ -7,11 +7,13 @@ use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
-use super::json::{AttributeFilter, FileCtx, ObjectAt, SelectSeed, TopLevel, collect_leaves, select_attributes};
+use super::json::{
+    AttributeFilter, FileCtx, ObjectAt, SelectSeed, Selected, TopLevel, collect_leaves, select_attributes,
+};
 use crate::code;
 use crate::error::InputError;
+use crate::model::PathStep;
 use crate::model::{Address, IndexKey, Instance, Locator, Mode, Seg, State, StateFormat, Status};
-use crate::model::{Attributes, PathStep};
 
 #[derive(Deserialize)]
 struct RawResource<'a> {
@@ -103,9 +105,9 @@ pub(crate) fn parse(ctx: &FileCtx<'_>, top: &TopLevel<'_>, filter: &dyn Attribut
                     ));
                 }
             };
-            let attributes = match (i.attributes, &i.attributes_flat) {
+            let (attributes, tag_maps) = match (i.attributes, &i.attributes_flat) {
                 (Some(a), _) => one_tag_map(select_attributes(ctx, a, filter, &r.type_)?),
-                (None, Some(flat)) => unflatten(flat, filter, &r.type_).into(),
+                (None, Some(flat)) => Instance::split_tag_maps(unflatten(flat, filter, &r.type_).into()),
                 (None, None) => {
                     return Err(ctx.shape(
                         iraw,
@@ -133,7 +135,6 @@ pub(crate) fn parse(ctx: &FileCtx<'_>, top: &TopLevel<'_>, filter: &dyn Attribut
             let mut locator = res_loc.child(Seg::Key("instances")).child(Seg::Index(ii as u32));
             locator.offset = u32::try_from(ctx.offset(iraw)).ok();
             locator.focus = Some(focus(i.deposed.is_some(), status));
-            let (attributes, tag_maps) = Instance::split_tag_maps(attributes);
             instances.push(Instance {
                 address: Address {
                     module: module.clone(),
@@ -170,11 +171,12 @@ pub(crate) fn parse(ctx: &FileCtx<'_>, top: &TopLevel<'_>, filter: &dyn Attribut
 }
 
 /// `tags_all` holds `tags` and the provider's default tags: keep one map.
-fn one_tag_map(mut m: Attributes) -> Attributes {
-    if m.contains_key("tags_all") {
-        m.remove("tags");
+fn one_tag_map((mut attributes, mut maps): Selected) -> Selected {
+    if attributes.contains_key("tags_all") || maps.contains_key("tags_all") {
+        attributes.remove("tags");
+        maps.remove("tags");
     }
-    m
+    (attributes, maps)
 }
 
 /// Adds the values at an instance's sensitive paths (all of it when the whole object is
@@ -401,7 +403,7 @@ impl<'a> Visitor<'a> for InstanceSeed<'_, 'a> {
         let mut status: Option<Option<Text<'a>>> = None;
         let mut deposed: Option<Option<String>> = None;
         let mut schema_version: Option<Option<u64>> = None;
-        let mut attributes: Option<Option<(Attributes, ObjectAt)>> = None;
+        let mut attributes: Option<Option<(Selected, ObjectAt)>> = None;
         let mut flat: Option<Option<Map<String, Value>>> = None;
         let mut sensitive: Option<Option<&'a RawValue>> = None;
         let mut start = None;
@@ -440,12 +442,14 @@ impl<'a> Visitor<'a> for InstanceSeed<'_, 'a> {
             Some("tainted") => Status::Tainted,
             Some(_) => return Err(A::Error::custom("unknown status")),
         };
-        let (attributes, attributes_at) = match (attributes.flatten(), flat.flatten()) {
+        let (selected, attributes_at) = match (attributes.flatten(), flat.flatten()) {
             (Some((a, at)), _) => (Some(one_tag_map(a)), Some(at)),
-            (None, Some(flat)) => (Some(unflatten(&flat, self.filter, &self.head.type_).into()), None),
+            (None, Some(flat)) => {
+                (Some(Instance::split_tag_maps(unflatten(&flat, self.filter, &self.head.type_).into())), None)
+            }
             (None, None) => (None, None),
         };
-        let Some(attributes) = attributes else { return Err(A::Error::custom("no attributes")) };
+        let Some((attributes, tag_maps)) = selected else { return Err(A::Error::custom("no attributes")) };
         let mut secrets = Vec::new();
         let sensitive_paths = match sensitive.flatten() {
             Some(raw) => {
@@ -473,7 +477,6 @@ impl<'a> Visitor<'a> for InstanceSeed<'_, 'a> {
         let mut locator = Locator::new(Vec::new()).focus(focus(deposed.is_some(), status));
         locator.offset = start.flatten().and_then(|o| u32::try_from(o).ok());
         let h = self.head;
-        let (attributes, tag_maps) = Instance::split_tag_maps(attributes);
         let instance = Instance {
             address: Address {
                 module: h.module.clone(),

@@ -98,7 +98,7 @@ impl<V> CompactMap<V> {
 
     /// Builds from entries in any order; the last of equal keys wins, as with repeated
     /// `insert`s.
-    fn from_unsorted(mut entries: Vec<(CompactString, V)>) -> Self {
+    pub(crate) fn from_unsorted(mut entries: Vec<(CompactString, V)>) -> Self {
         // Stable: equal keys keep their input order, so keeping the last of each run is
         // "the last insert wins".
         entries.sort_by(|a, b| a.0.cmp(&b.0));

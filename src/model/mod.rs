@@ -8,7 +8,7 @@ mod compact;
 mod inventory;
 mod locator;
 mod plan;
-mod state;
+pub(crate) mod state;
 
 pub use address::{Address, IndexKey, Mode};
 pub use audit::{
@@ -19,7 +19,7 @@ pub use compact::{CompactMap, Lookup};
 pub use inventory::{Cloud, CloudResource, Coverage, Inventory, Key, KeyKind, Scope, Sighting, asset_name};
 pub use locator::{Locator, Seg};
 pub use plan::{Actions, Change, Plan};
-pub use state::{Attributes, Instance, PathStep, State, StateFormat, Status, provider_short_name};
+pub use state::{Attributes, Instance, PathStep, State, StateFormat, Status, TagMaps, provider_short_name};
 
 use crate::source::{SourceId, Sources};
 

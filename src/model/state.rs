@@ -28,6 +28,9 @@ pub enum Status {
 /// them.
 pub type Attributes = super::CompactMap<Value>;
 
+/// An instance's tag and label maps whose values are all strings ([`Instance::tag_maps`]).
+pub type TagMaps = CompactMap<CompactMap<String>>;
+
 /// One resource instance object (a deposed object is an instance of its own).
 #[derive(Debug, Clone)]
 pub struct Instance {
@@ -128,7 +131,7 @@ impl Instance {
 }
 
 /// The attributes that hold tag or label maps.
-const TAG_MAPS: [&str; 5] = ["tags", "tags_all", "labels", "effective_labels", "terraform_labels"];
+pub(crate) const TAG_MAPS: [&str; 5] = ["tags", "tags_all", "labels", "effective_labels", "terraform_labels"];
 
 /// `provider["registry.terraform.io/hashicorp/aws"].west` → `aws`; `provider.aws.west` → `aws`;
 /// `registry.terraform.io/hashicorp/aws` → `aws`.

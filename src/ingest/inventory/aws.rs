@@ -19,8 +19,9 @@ use serde_json::{Map, Value};
 use super::{Ctx, DocFormat, Part, at, aws_tags, from_arn};
 use crate::catalog::normalize::{NormalizeCtx, json_doc, sg_rules};
 use crate::error::InputError;
-use crate::ingest::json::{Count, Field, List, Located, Obj, Streamed, TopLevel, null_is, skip_other_values};
-use crate::model::{Cloud, CloudResource, KeyKind, Locator, Scope, Seg};
+use crate::ingest::json::{Count, Field, KeyRef, List, Located, Obj, Streamed, TopLevel, null_is, skip_other_values};
+use crate::model::{Cloud, CloudResource, CompactMap, KeyKind, Locator, Scope, Seg};
+use compact_str::CompactString;
 
 /// The EC2 listings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,12 +67,12 @@ fn str_of<'v>(o: &'v Value, k: &str) -> Option<&'v str> {
 pub(crate) enum Tags {
     #[default]
     Missing,
-    Read(Option<BTreeMap<String, String>>),
+    Read(Option<CompactMap<String>>),
 }
 
 impl Tags {
     /// `aws_tags(rec.get(..))`.
-    fn get(self) -> Option<BTreeMap<String, String>> {
+    fn get(self) -> Option<CompactMap<String>> {
         match self {
             Tags::Missing => None,
             Tags::Read(t) => t,
@@ -79,9 +80,11 @@ impl Tags {
     }
 }
 
-fn without_system_tags(mut out: BTreeMap<String, String>) -> Tags {
-    out.retain(|k, _| !k.starts_with("aws:"));
-    Tags::Read(Some(out))
+/// The pairs as a map (the last of a repeated key wins, as in a `BTreeMap`), without AWS's own
+/// `aws:` tags. Built straight from the pairs: tags are read by the million.
+fn without_system_tags(mut pairs: Vec<(CompactString, String)>) -> Tags {
+    pairs.retain(|(k, _)| !k.starts_with("aws:"));
+    Tags::Read(Some(CompactMap::from_unsorted(pairs)))
 }
 
 impl<'de> Deserialize<'de> for Tags {
@@ -93,21 +96,21 @@ impl<'de> Deserialize<'de> for Tags {
                 f.write_str("tags")
             }
             skip_other_values!(Tags::Read(None));
-            null_is!(Tags::Read(Some(BTreeMap::new())));
+            null_is!(Tags::Read(Some(CompactMap::new())));
             fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut s: A) -> Result<Self::Value, A::Error> {
-                let mut out = BTreeMap::new();
+                let mut out = Vec::with_capacity(s.size_hint().unwrap_or(8).min(64));
                 while let Some(item) = s.next_element::<TagItem<'de>>()? {
-                    if let Some((k, v)) = item.pair() {
-                        out.insert(k, v);
+                    if let Some(pair) = item.pair() {
+                        out.push(pair);
                     }
                 }
                 Ok(without_system_tags(out))
             }
             fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Self::Value, A::Error> {
-                let mut out = BTreeMap::new();
-                while let Some((k, v)) = m.next_entry::<String, Field<'de>>()? {
+                let mut out = Vec::new();
+                while let Some((k, v)) = m.next_entry::<KeyRef<'de>, Field<'de>>()? {
                     if let Some(v) = v.text() {
-                        out.insert(k, v);
+                        out.push((CompactString::new(&k.0), v));
                     }
                 }
                 Ok(without_system_tags(out))
@@ -141,11 +144,11 @@ impl<'de: 'a, 'a> Deserialize<'de> for TagItem<'a> {
 }
 
 impl TagItem<'_> {
-    fn pair(&self) -> Option<(String, String)> {
+    fn pair(&self) -> Option<(CompactString, String)> {
         let t = &self.0;
         let k = if t.key_upper.present() { t.key_upper.as_str() } else { t.key_lower.as_str() }?;
         let v = if t.value_upper.present() { t.value_upper.text() } else { t.value_lower.text() }?;
-        Some((k.to_owned(), v))
+        Some((CompactString::new(k), v))
     }
 }
 
@@ -719,7 +722,7 @@ fn tagging<'t>(ctx: &Ctx<'_, '_>, top: &TopLevel<'t>, text: &'t str) -> Result<P
                 regions.insert(reg.clone());
             }
         }
-        r.tags = (rec.tags.get().or(Some(BTreeMap::new()))).map(Into::into);
+        r.tags = Some(rec.tags.get().unwrap_or_default());
         part.resources.push(finish(r, ctx, "aws-tagging", located(key, i, offset).focus("ResourceARN")));
     }
     // The API is regional; a file without a region hint vouches for the regions its ARNs show.
@@ -870,7 +873,7 @@ fn config_items<'t>(
         r.region = region.map(str::to_owned).or(r.region);
         r.account = account.map(str::to_owned).or(r.account);
         if let Tags::Read(tags) = rec.tags {
-            r.tags = (tags).map(Into::into);
+            r.tags = tags;
         }
         let configuration = match &rec.configuration {
             Field::Str(s) => serde_json::from_str::<Value>(s).unwrap_or(Value::Null),
@@ -1098,7 +1101,7 @@ fn ec2<'t>(ctx: &Ctx<'_, '_>, top: &TopLevel<'t>, text: &'t str, kind: Ec2Kind) 
                 let mut r =
                     build(ctx, cloud_type, region.as_deref(), owner.or(ctx.hints.account.as_deref()), &[("id", id)])
                         .key(KeyKind::Id, id);
-                r.tags = (inst.tags.get().or(Some(BTreeMap::new()))).map(Into::into);
+                r.tags = Some(inst.tags.get().unwrap_or_default());
                 r = r.attr("instance_type", inst.instance_type.value()).attr("state", state);
                 let loc = match offset {
                     Some(_) => located(key, i, offset),
@@ -1131,7 +1134,7 @@ fn ec2<'t>(ctx: &Ctx<'_, '_>, top: &TopLevel<'t>, text: &'t str, kind: Ec2Kind) 
         for (i, rec) in recs.into_iter().enumerate() {
             let offset = rec.offset(text);
             let mut rec = rec.value;
-            let tags = std::mem::take(&mut rec.tags).get().or(Some(BTreeMap::new()));
+            let tags = std::mem::take(&mut rec.tags).get().unwrap_or_default();
             let Some(id) = rec.id(kind).str() else { return Err(missing(ctx, top, text, key, i, id_field)) };
             let owner = rec.owner_id.str().or(ctx.hints.account.as_deref());
             let own_arn = [&rec.subnet_arn, &rec.security_group_arn, &rec.vpc_arn].into_iter().find_map(Field::str);
@@ -1144,7 +1147,7 @@ fn ec2<'t>(ctx: &Ctx<'_, '_>, top: &TopLevel<'t>, text: &'t str, kind: Ec2Kind) 
                 r = r.key(KeyKind::Arn, a);
                 r.cloud_id = a.to_owned();
             }
-            r.tags = (tags).map(Into::into);
+            r.tags = Some(tags);
             r = match kind {
                 Ec2Kind::Vpcs => r
                     .attr("cidr_block", rec.cidr_block.value())
@@ -1238,7 +1241,7 @@ fn iam<'t>(
             r = r.attr("assume_role_policy", json_doc(&d));
         }
         if let Tags::Read(tags) = rec.tags {
-            r.tags = (tags).map(Into::into);
+            r.tags = tags;
         }
         part.resources.push(finish(r, ctx, format, located(key, i, offset).focus("Arn")));
     }
