@@ -14,7 +14,6 @@ mod state_v4;
 use std::io::{BufRead, Read};
 use std::path::{Path, PathBuf};
 
-use rayon::prelude::*;
 use serde::Deserialize;
 
 pub use json::{AllAttributes, AttributeFilter, IdentityAttributes};
@@ -222,8 +221,16 @@ fn walk_dir(dir: &Path, role: Role, sources: &mut Vec<Source>, errors: &mut Vec<
     }
 }
 
-/// Parses every source in parallel (rayon), then adds results to the estate in source order.
-/// `progress` is called once per finished file.
+/// Parses `sources` into `estate`, and returns the input errors met. `progress` is called
+/// once per finished file.
+///
+/// Every worker of the pool takes the next source from one queue and parses it, while the
+/// calling thread applies the results in source order as they come: the inventory's merge of
+/// records seen by several sources runs alongside the parse instead of after it, and what the
+/// estate holds never depends on scheduling. The queue is in source order, except that a
+/// source big enough to hold the others back (more than an eighth of a worker's share of the
+/// whole) goes first, largest first: started last, it would leave the other workers idle at
+/// the end.
 pub fn load(
     estate: &mut Estate,
     sources: Vec<Source>,
@@ -232,50 +239,88 @@ pub fn load(
     progress: &(dyn Fn() + Sync),
 ) -> Vec<InputError> {
     let ids: Vec<SourceId> = sources.into_iter().map(|s| estate.sources.add(s)).collect();
-    // Largest first, one file per task: a big file started last would leave the other workers
-    // idle at the end (rayon's adaptive split of the walk order did just that). Results go back
-    // into source order, so what the estate holds does not depend on scheduling.
-    let mut by_size: Vec<(u64, usize)> =
-        ids.iter().enumerate().map(|(i, id)| (work_estimate(estate.sources.get(*id)), i)).collect();
-    by_size.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-    let mut parsed: Vec<(usize, Result<Parsed, InputError>)> = by_size
-        .par_iter()
-        .with_max_len(1)
-        .map(|&(_, i)| {
-            let id = ids[i];
+    let queue = schedule(&ids.iter().map(|id| work_estimate(estate.sources.get(*id))).collect::<Vec<_>>());
+    let mut errors = Vec::new();
+    if rayon::current_thread_index().is_some() {
+        // Called from a worker of the pool, which `broadcast` would wait for: one at a time.
+        for id in ids {
             let r = parse_source_with(id, estate.sources.get(id), catalog, audit);
             progress();
-            (i, r)
-        })
-        .collect();
-    parsed.sort_unstable_by_key(|(i, _)| *i);
-    let records =
-        parsed.iter().map(|(_, r)| if let Ok(Parsed::Inventory(p)) = r { p.resources.len() } else { 0 }).sum();
-    estate.inventory.reserve(records);
-    let mut errors = Vec::new();
-    for (_, r) in parsed {
-        match r {
-            Ok(Parsed::State(s)) => estate.states.push(s),
-            Ok(Parsed::Plan(p)) => estate.plans.push(*p),
-            Ok(Parsed::Lock(l)) => estate.locks.push(l),
-            Ok(Parsed::Inventory(part)) => {
-                for r in part.resources {
-                    estate.inventory.add(r);
-                }
-                estate.inventory.coverage.extend(part.coverage);
-                estate.notes.extend(part.notes);
-                errors.extend(part.errors);
-            }
-            Ok(Parsed::Audit(part)) => {
-                let part = *part;
-                estate.audit.merge(part.trail);
-                estate.audit_files.extend(part.file);
-                estate.audit_digests.extend(part.digest);
-            }
-            Err(e) => errors.push(e),
+            apply(estate, r, &mut errors);
         }
+        return errors;
     }
+    let all_sources = std::mem::take(&mut estate.sources);
+    {
+        let (sources, ids, queue) = (&all_sources, &ids, &queue);
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let (tx, rx) = std::sync::mpsc::channel::<(usize, Result<Parsed, InputError>)>();
+        std::thread::scope(|scope| {
+            scope.spawn(|| {
+                rayon::broadcast(|_| {
+                    let tx = tx.clone();
+                    while let Some(&i) = queue.get(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed)) {
+                        let id = ids[i];
+                        let r = parse_source_with(id, sources.get(id), catalog, audit);
+                        progress();
+                        if tx.send((i, r)).is_err() {
+                            break;
+                        }
+                    }
+                });
+                drop(tx);
+            });
+            // Results in source order: the next one is applied as soon as it is in.
+            let mut pending: std::collections::BTreeMap<usize, Result<Parsed, InputError>> =
+                std::collections::BTreeMap::new();
+            let mut applied = 0;
+            for (i, r) in rx.iter() {
+                pending.insert(i, r);
+                while let Some(r) = pending.remove(&applied) {
+                    apply(estate, r, &mut errors);
+                    applied += 1;
+                }
+            }
+        });
+    }
+    estate.sources = all_sources;
     errors
+}
+
+/// The order sources are parsed in (see [`load`]): indexes into `estimates`.
+fn schedule(estimates: &[u64]) -> Vec<usize> {
+    let total: u64 = estimates.iter().sum();
+    let threads = rayon::current_num_threads().max(1) as u64;
+    let big = |i: &usize| estimates.len() > 1 && estimates[*i] > total / threads / 8;
+    let mut queue: Vec<usize> = (0..estimates.len()).filter(big).collect();
+    queue.sort_by(|&a, &b| estimates[b].cmp(&estimates[a]).then(a.cmp(&b)));
+    queue.extend((0..estimates.len()).filter(|i| !big(i)));
+    queue
+}
+
+/// Puts one parsed source into the estate (sources are applied in their order).
+fn apply(estate: &mut Estate, r: Result<Parsed, InputError>, errors: &mut Vec<InputError>) {
+    match r {
+        Ok(Parsed::State(s)) => estate.states.push(s),
+        Ok(Parsed::Plan(p)) => estate.plans.push(*p),
+        Ok(Parsed::Lock(l)) => estate.locks.push(l),
+        Ok(Parsed::Inventory(part)) => {
+            estate.inventory.reserve(part.resources.len());
+            for r in part.resources {
+                estate.inventory.add(r);
+            }
+            estate.inventory.coverage.extend(part.coverage);
+            estate.notes.extend(part.notes);
+            errors.extend(part.errors);
+        }
+        Ok(Parsed::Audit(part)) => {
+            let part = *part;
+            estate.audit.merge(part.trail);
+            estate.audit_files.extend(part.file);
+            estate.audit_digests.extend(part.digest);
+        }
+        Err(e) => errors.push(e),
+    }
 }
 
 /// How much parsing a source is likely to take, to schedule the largest first: its size, a
@@ -566,6 +611,18 @@ fn parse_lock(ctx: &FileCtx<'_>, top: &TopLevel<'_>) -> Result<LockInfo, InputEr
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sources_are_parsed_in_order_but_a_big_one_first() {
+        let threads = rayon::current_num_threads() as u64;
+        // Even sizes: source order.
+        assert_eq!(schedule(&[10, 10, 10, 10]), [0, 1, 2, 3]);
+        // One source holds most of the work: it starts first, the rest keep their order.
+        let huge = 1_000 * threads * 16;
+        assert_eq!(schedule(&[10, 20, huge, 10]), [2, 0, 1, 3]);
+        assert_eq!(schedule(&[huge]), [0]);
+        assert!(schedule(&[]).is_empty());
+    }
 
     fn parse(text: &str) -> Result<Parsed, InputError> {
         parse_text(SourceId(0), "t.json", text, Catalog::builtin())

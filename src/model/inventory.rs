@@ -248,7 +248,8 @@ pub struct Inventory {
     pub resources: Vec<CloudResource>,
     pub coverage: Vec<Coverage>,
     /// (cloud type, key) → resource. An entry names the resource and which of its keys it was
-    /// indexed under (merges only ever append keys, so that position stays valid): eight bytes,
+    /// indexed under (merges only ever append keys, so that position stays valid), with the
+    /// key's hash, so that growing the table never reads the resources again: sixteen bytes,
     /// no copy of the key.
     index: HashTable<KeyRef>,
     /// ARN → resource, whatever the type (ARNs are unique across types: found even when the
@@ -256,9 +257,11 @@ pub struct Inventory {
     arns: HashTable<KeyRef>,
 }
 
-/// A key of a resource in [`Inventory::resources`]: `resources[resource].keys[key]`.
+/// A key of a resource in [`Inventory::resources`]: `resources[resource].keys[key]`, and its
+/// hash in the table that holds the entry.
 #[derive(Debug, Clone, Copy)]
 struct KeyRef {
+    hash: u64,
     resource: u32,
     key: u32,
 }
@@ -283,20 +286,15 @@ impl Inventory {
     }
 
     /// Makes room for `records` more records (about three keys each, one of them an ARN), so
-    /// that merging a large inventory does not rehash its index again and again (each rehash
-    /// reads every indexed resource's key once more).
+    /// that merging a large inventory does not grow its index again and again.
     pub fn reserve(&mut self, records: usize) {
-        let Inventory { resources, index, arns, .. } = self;
-        resources.reserve(records);
-        let rs: &[CloudResource] = resources;
-        index.reserve(records.saturating_mul(3), |e| {
-            let r = &rs[e.resource as usize];
-            type_key_hash(&r.cloud_type, &r.keys[e.key as usize])
-        });
-        arns.reserve(records, |e| arn_hash(&rs[e.resource as usize].keys[e.key as usize].value));
+        self.resources.reserve(records);
+        self.index.reserve(records.saturating_mul(3), |e| e.hash);
+        self.arns.reserve(records, |e| e.hash);
     }
 
-    /// Adds a record, merging it into the resource it shares a key with.
+    /// Adds a resource, merged into the one it shares a key with (an ARN anywhere; another key
+    /// of the same type where region and account agree), else as a new one.
     pub fn add(&mut self, r: CloudResource) {
         // Each key is hashed once, for the lookup and for the insert.
         let hashes: Vec<u64> = r.keys.iter().map(|k| type_key_hash(&r.cloud_type, k)).collect();
@@ -310,8 +308,6 @@ impl Inventory {
             let other = &self.resources[hit];
             (k.kind == KeyKind::Arn || same_place(other, &r)).then_some(hit)
         });
-        // The keys to index: all of a new resource's, only those a merge added to an existing
-        // one (its earlier keys were indexed when they came, under it or under another resource).
         let (idx, first_new, known) = match found {
             Some(i) => {
                 let before = self.resources[i].keys.len();
@@ -323,27 +319,21 @@ impl Inventory {
                 (self.resources.len() - 1, 0, Some(hashes))
             }
         };
+        // The keys to index: all of a new resource's, only those a merge added to an existing
+        // one (its earlier keys were indexed when they came, under it or under another resource).
         let Ok(resource) = u32::try_from(idx) else { return };
         for pos in first_new..self.resources[idx].keys.len() {
             let Ok(key) = u32::try_from(pos) else { break };
-            let entry = KeyRef { resource, key };
-            let (r, k) = self.key_of(entry);
-            let h = known.as_ref().map_or_else(|| type_key_hash(&r.cloud_type, k), |hs| hs[pos]);
-            if self.find_hashed(h, &r.cloud_type, k).is_none() {
-                let Inventory { resources, index, .. } = self;
-                index.insert_unique(h, entry, |e| {
-                    let r = &resources[e.resource as usize];
-                    type_key_hash(&r.cloud_type, &r.keys[e.key as usize])
-                });
+            let (r, k) = (&self.resources[idx], &self.resources[idx].keys[pos]);
+            let hash = known.as_ref().map_or_else(|| type_key_hash(&r.cloud_type, k), |hs| hs[pos]);
+            if self.find_hashed(hash, &r.cloud_type, k).is_none() {
+                self.index.insert_unique(hash, KeyRef { hash, resource, key }, |e| e.hash);
             }
-            let (_, k) = self.key_of(entry);
+            let k = &self.resources[idx].keys[pos];
             if k.kind == KeyKind::Arn {
-                let h = arn_hash(&k.value);
-                if self.arn_hashed(h, &k.value).is_none() {
-                    let Inventory { resources, arns, .. } = self;
-                    arns.insert_unique(h, entry, |e| {
-                        arn_hash(&resources[e.resource as usize].keys[e.key as usize].value)
-                    });
+                let hash = arn_hash(&k.value);
+                if self.arn_hashed(hash, &k.value).is_none() {
+                    self.arns.insert_unique(hash, KeyRef { hash, resource, key }, |e| e.hash);
                 }
             }
         }
@@ -352,6 +342,9 @@ impl Inventory {
     fn find_hashed(&self, h: u64, cloud_type: &str, key: &Key) -> Option<usize> {
         self.index
             .find(h, |&e| {
+                if e.hash != h {
+                    return false;
+                }
                 let (r, k) = self.key_of(e);
                 k == key && (std::ptr::eq(&*r.cloud_type, cloud_type) || *r.cloud_type == *cloud_type)
             })
@@ -359,7 +352,7 @@ impl Inventory {
     }
 
     fn arn_hashed(&self, h: u64, arn: &str) -> Option<usize> {
-        self.arns.find(h, |&e| self.key_of(e).1.value == arn).map(|e| e.resource as usize)
+        self.arns.find(h, |&e| e.hash == h && self.key_of(e).1.value == arn).map(|e| e.resource as usize)
     }
 
     fn arn(&self, arn: &str) -> Option<usize> {
