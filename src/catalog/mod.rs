@@ -25,6 +25,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::ingest::AttributeFilter;
+use crate::ingest::TypeFilter;
 use crate::model::{Cloud, Key, KeyKind};
 
 #[derive(Debug, Deserialize)]
@@ -334,8 +335,9 @@ impl Entry {
         out
     }
 
-    /// Whether this entry reads `attr` from state (once per attribute of every instance:
-    /// a binary search in a list made once).
+    /// Whether this entry reads `attr` from state (what [`TypeFilter::Listed`] answers with
+    /// this entry's list).
+    #[cfg(test)]
     fn wants(&self, attr: &str) -> bool {
         self.wanted.binary_search_by(|w| w.as_str().cmp(attr)).is_ok()
     }
@@ -368,13 +370,11 @@ impl Entry {
 
 impl AttributeFilter for Catalog {
     fn keep(&self, resource_type: &str, attribute: &str) -> bool {
-        if matches!(
-            attribute,
-            "id" | "arn" | "name" | "region" | "tags" | "tags_all" | "labels" | "effective_labels" | "self_link"
-        ) {
-            return true;
-        }
-        self.by_terraform.get(resource_type).is_some_and(|e| e.wants(attribute))
+        self.for_type(resource_type).keep(attribute)
+    }
+
+    fn for_type<'s>(&'s self, resource_type: &'s str) -> TypeFilter<'s> {
+        TypeFilter::Listed(self.by_terraform.get(resource_type).map_or(&[], |e| &e.wanted))
     }
 }
 

@@ -542,6 +542,32 @@ impl<'de> serde::Deserialize<'de> for Count {
 /// Which attributes to keep of an instance of a resource type.
 pub trait AttributeFilter: Sync {
     fn keep(&self, resource_type: &str, attribute: &str) -> bool;
+
+    /// The filter of one type, asked once per instance and then per attribute (a filter that
+    /// looks the type up does that once).
+    fn for_type<'s>(&'s self, resource_type: &'s str) -> TypeFilter<'s>;
+}
+
+/// [`AttributeFilter::for_type`]'s answer.
+pub enum TypeFilter<'s> {
+    Dynamic(&'s dyn AttributeFilter, &'s str),
+    /// The attributes every type keeps ([`ALWAYS_KEPT`]) and these (sorted).
+    Listed(&'s [String]),
+}
+
+/// What the catalog keeps of every type: identity, tags and labels.
+pub const ALWAYS_KEPT: [&str; 9] =
+    ["id", "arn", "name", "region", "tags", "tags_all", "labels", "effective_labels", "self_link"];
+
+impl TypeFilter<'_> {
+    pub fn keep(&self, attribute: &str) -> bool {
+        match self {
+            TypeFilter::Dynamic(f, t) => f.keep(t, attribute),
+            TypeFilter::Listed(l) => {
+                ALWAYS_KEPT.contains(&attribute) || l.binary_search_by(|w| w.as_str().cmp(attribute)).is_ok()
+            }
+        }
+    }
 }
 
 /// Keeps the attributes every check needs whatever the type: identity and tags.
@@ -551,6 +577,9 @@ impl AttributeFilter for IdentityAttributes {
     fn keep(&self, _t: &str, a: &str) -> bool {
         matches!(a, "id" | "arn" | "name" | "tags" | "tags_all" | "labels" | "self_link")
     }
+    fn for_type<'s>(&'s self, resource_type: &'s str) -> TypeFilter<'s> {
+        TypeFilter::Dynamic(self, resource_type)
+    }
 }
 
 /// Keeps everything (small inputs, tests).
@@ -559,6 +588,9 @@ pub struct AllAttributes;
 impl AttributeFilter for AllAttributes {
     fn keep(&self, _t: &str, _a: &str) -> bool {
         true
+    }
+    fn for_type<'s>(&'s self, resource_type: &'s str) -> TypeFilter<'s> {
+        TypeFilter::Dynamic(self, resource_type)
     }
 }
 
@@ -600,6 +632,7 @@ fn select_members<'de, A: MapAccess<'de>>(
     m: &mut A,
     mut first: Option<KeyRef<'de>>,
 ) -> Result<Selected, A::Error> {
+    let keep = filter.for_type(resource_type);
     let mut out: Vec<(CompactString, Value)> = Vec::new();
     let mut maps: Vec<(CompactString, crate::model::CompactMap<String>)> = Vec::new();
     loop {
@@ -610,7 +643,7 @@ fn select_members<'de, A: MapAccess<'de>>(
                 None => break,
             },
         };
-        if !filter.keep(resource_type, &k.0) {
+        if !keep.keep(&k.0) {
             m.next_value::<IgnoredAny>()?;
         } else if crate::model::state::TAG_MAPS.contains(&k.0.as_ref()) {
             match m.next_value::<TagMap>()? {

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-pub use json::{AllAttributes, AttributeFilter, IdentityAttributes};
+pub use json::{AllAttributes, AttributeFilter, IdentityAttributes, TypeFilter};
 use json::{FileCtx, TopLevel};
 
 use crate::catalog::Catalog;

@@ -99,18 +99,15 @@ impl<V> CompactMap<V> {
     /// Builds from entries in any order; the last of equal keys wins, as with repeated
     /// `insert`s.
     pub(crate) fn from_unsorted(mut entries: Vec<(CompactString, V)>) -> Self {
-        // Stable: equal keys keep their input order, so keeping the last of each run is
-        // "the last insert wins".
+        // In place: reversed, a stable sort puts the last insert of a key first in its run,
+        // and `dedup` keeps the first of a run ("the last insert wins").
+        entries.reverse();
         entries.sort_by(|a, b| a.0.cmp(&b.0));
-        let mut out: Vec<(CompactString, V)> = Vec::with_capacity(entries.len());
-        for (k, v) in entries {
-            match out.last_mut() {
-                Some(last) if last.0 == k => last.1 = v,
-                _ => out.push((k, v)),
-            }
+        entries.dedup_by(|later, first| later.0 == first.0);
+        if entries.capacity() > entries.len() {
+            entries.shrink_to_fit();
         }
-        out.shrink_to_fit();
-        CompactMap { entries: out }
+        CompactMap { entries }
     }
 }
 
