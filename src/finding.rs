@@ -188,8 +188,12 @@ impl Finding {
 /// Sorts findings deterministically: severity, code, the evidence's time and event id (audit
 /// findings in the order things happened), file, line, address, cloud id, message.
 pub fn sort(findings: &mut [Finding]) {
-    let when = |f: &Finding| f.evidence.as_ref().map(|e| (e.time, e.event_id.clone()));
-    findings.sort_by(|a, b| {
+    use rayon::slice::ParallelSliceMut;
+    fn when(f: &Finding) -> Option<(jiff::Timestamp, &str)> {
+        f.evidence.as_ref().map(|e| (e.time, e.event_id.as_str()))
+    }
+    // Stable, like `sort_by`.
+    findings.par_sort_by(|a, b| {
         (a.severity, a.code, when(a), &a.file, a.line, &a.address, &a.cloud_id, &a.message, &a.fingerprint).cmp(&(
             b.severity,
             b.code,

@@ -192,32 +192,60 @@ pub fn of_cloud_id(id: &str) -> Option<&str> {
 /// Sets each finding's `account` and `account_name` and counts findings by account in the
 /// summary.
 pub fn annotate(outcome: &mut crate::scan::Outcome, map: &AccountMap) {
+    use rayon::prelude::*;
     let estate = &outcome.estate;
-    // The inventory's account for ids that do not carry one (S3 ARNs).
-    let mut by_id: FxHashMap<&str, &str> = FxHashMap::default();
-    for r in &estate.inventory.resources {
-        if let Some(a) = r.account.as_deref().filter(|a| !a.is_empty() && !a.starts_with('<'))
-            && of_cloud_id(&r.cloud_id).is_none()
-        {
-            by_id.insert(r.cloud_id.as_str(), a);
+    // Only what findings without an account of their own need is looked up (in parallel):
+    // the inventory and the states hold a million objects, the findings a few.
+    let mut need_ids: rustc_hash::FxHashSet<String> = rustc_hash::FxHashSet::default();
+    let mut need_sources: rustc_hash::FxHashSet<SourceId> = rustc_hash::FxHashSet::default();
+    for f in outcome.report.findings.iter().filter(|f| f.account.is_none()) {
+        match f.cloud_id.as_deref() {
+            Some(id) if of_cloud_id(id).is_some() => continue,
+            Some(id) => {
+                need_ids.insert(id.to_owned());
+            }
+            None => {}
+        }
+        if let Some(s) = f.source {
+            need_sources.insert(s);
         }
     }
+    // The inventory's account for ids that do not carry one (S3 ARNs).
+    let by_id: FxHashMap<&str, &str> = if need_ids.is_empty() {
+        FxHashMap::default()
+    } else {
+        let found: Vec<(&str, &str)> = estate
+            .inventory
+            .resources
+            .par_iter()
+            .filter(|r| need_ids.contains(r.cloud_id.as_str()))
+            .filter_map(|r| {
+                let a = r.account.as_deref().filter(|a| !a.is_empty() && !a.starts_with('<'))?;
+                of_cloud_id(&r.cloud_id).is_none().then_some((r.cloud_id.as_str(), a))
+            })
+            .collect();
+        // The last resource of an id wins, as when the map was filled in order.
+        found.into_iter().collect()
+    };
     // Each state's account: the one most of its resources name (ties: the smallest id).
-    let mut by_source: FxHashMap<SourceId, String> = FxHashMap::default();
-    for s in &estate.states {
-        let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
-        for i in &s.instances {
-            for key in ["arn", "self_link", "id"] {
-                if let Some(a) = i.attributes.get(key).and_then(Value::as_str).and_then(of_cloud_id) {
-                    *counts.entry(a).or_default() += 1;
-                    break;
+    let by_source: FxHashMap<SourceId, String> = estate
+        .states
+        .par_iter()
+        .filter(|s| need_sources.contains(&s.source))
+        .filter_map(|s| {
+            let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+            for i in &s.instances {
+                for key in ["arn", "self_link", "id"] {
+                    if let Some(a) = i.attributes.get(key).and_then(Value::as_str).and_then(of_cloud_id) {
+                        *counts.entry(a).or_default() += 1;
+                        break;
+                    }
                 }
             }
-        }
-        if let Some((a, _)) = counts.iter().max_by(|x, y| x.1.cmp(y.1).then(y.0.cmp(x.0))) {
-            by_source.insert(s.source, (*a).to_owned());
-        }
-    }
+            let (a, _) = counts.iter().max_by(|x, y| x.1.cmp(y.1).then(y.0.cmp(x.0)))?;
+            Some((s.source, (*a).to_owned()))
+        })
+        .collect();
     // The account each judged audit record was made in.
     let by_event: FxHashMap<&str, &str> = estate
         .audit

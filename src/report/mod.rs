@@ -171,8 +171,9 @@ impl Report {
         mut findings: Vec<Finding>,
         input_errors: Vec<InputError>,
     ) -> Self {
-        for f in &mut findings {
-            f.seal();
+        {
+            use rayon::prelude::*;
+            findings.par_iter_mut().for_each(Finding::seal);
         }
         crate::finding::sort(&mut findings);
         let mut summary = Summary { findings: findings.len(), input_errors: input_errors.len(), ..Summary::default() };
