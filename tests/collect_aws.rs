@@ -369,6 +369,14 @@ type Recorded = Arc<std::sync::Mutex<Vec<Vec<u8>>>>;
 
 /// [`throttling_proxy`], also keeping every request it received.
 fn proxy(upstream: u16, throttle: usize) -> (u16, Arc<AtomicUsize>, Recorded) {
+    proxy_with(upstream, throttle, Arc::new(|_: &[u8]| {}))
+}
+
+/// What a [`proxy_with`] does with each request before it forwards it.
+type Hook = Arc<dyn Fn(&[u8]) + Send + Sync>;
+
+/// [`proxy`], running `hook` on each request (as received) before forwarding it.
+fn proxy_with(upstream: u16, throttle: usize, hook: Hook) -> (u16, Arc<AtomicUsize>, Recorded) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let seen = Arc::new(AtomicUsize::new(0));
@@ -390,6 +398,7 @@ fn proxy(upstream: u16, throttle: usize) -> (u16, Arc<AtomicUsize>, Recorded) {
                 );
                 continue;
             }
+            hook(&request);
             let Ok(mut up) = TcpStream::connect(("127.0.0.1", upstream)) else { continue };
             // One request per connection both ways.
             let text = String::from_utf8_lossy(&request).replacen("\r\n\r\n", "\r\nConnection: close\r\n\r\n", 1);
@@ -1158,4 +1167,134 @@ fn config_aggregator_list_reads_every_account_and_region_as_the_aws_cli_prints()
         .collect();
     assert_eq!(gaps.len(), CONFIG.len(), "{r:#}");
     assert!(gaps.iter().all(|g| g["code"] == "DL0014"), "{r:#}");
+}
+
+#[test]
+fn config_aggregator_list_retries_unprocessed_identifiers_then_names_them_a_gap() {
+    // A bucket deleted between the listing and the batch read: moto leaves it in
+    // UnprocessedResourceIdentifiers. driftlock asks again for it alone, then records it.
+    let test = "config_aggregator_list_retries_unprocessed_identifiers_then_names_them_a_gap";
+    if tools_missing(test) {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let moto = Server::start(tmp.path(), &[]);
+    let env = aws_env(tmp.path(), &moto.endpoint(), ("test", "test"));
+    aws(
+        &env,
+        "us-east-1",
+        &[
+            "configservice",
+            "put-configuration-aggregator",
+            "--configuration-aggregator-name",
+            "org",
+            "--account-aggregation-sources",
+            "AccountIds=123456789012,AwsRegions=us-east-1,us-west-2",
+        ],
+    );
+    for bucket in ["agg-stays", "agg-doomed"] {
+        aws(&env, "us-east-1", &["s3api", "create-bucket", "--bucket", bucket]);
+    }
+    // The first batch read deletes the bucket (straight at moto) before moto answers it.
+    let fired = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let (direct, flag) = (env.clone(), fired.clone());
+    let hook: Hook = Arc::new(move |request: &[u8]| {
+        let (target, _) = target_and_body(request);
+        if target.ends_with(".BatchGetAggregateResourceConfig") && !flag.swap(true, Ordering::SeqCst) {
+            aws(&direct, "us-east-1", &["s3api", "delete-bucket", "--bucket", "agg-doomed"]);
+        }
+    });
+    let (port, _, requests) = proxy_with(moto.port, 0, hook);
+    let mut penv = env.clone();
+    penv.push(("AWS_ENDPOINT_URL_CONFIG_SERVICE".into(), format!("http://127.0.0.1:{port}")));
+    penv.push(("AWS_MAX_ATTEMPTS".into(), "3".into()));
+    let out = tmp.path().join("inv");
+    let o = collect(
+        &penv,
+        &[
+            "collect",
+            "aws",
+            "--regions",
+            "us-east-1",
+            "--config-aggregator",
+            "org",
+            "--config-aggregator-api",
+            "list",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code(&o), 2, "an identifier left unprocessed is a gap: {}", stderr(&o));
+    assert!(fired.load(Ordering::SeqCst), "the batch read went through the proxy");
+    assert!(
+        stderr(&o)
+            .contains("config:BatchGetAggregateResourceConfig in us-east-1 failed (UnprocessedResourceIdentifiers)"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(stderr(&o).contains("config-batch-get-aggregate.us-east-1.json incomplete"), "{}", stderr(&o));
+
+    // Three attempts (AWS_MAX_ATTEMPTS): all identifiers, then the unprocessed one alone.
+    let asked: Vec<Vec<String>> = requests
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|r| target_and_body(r))
+        .filter(|(t, _)| t.ends_with(".BatchGetAggregateResourceConfig"))
+        .map(|(_, b)| {
+            let mut ids: Vec<String> = b["ResourceIdentifiers"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| i["ResourceId"].as_str().unwrap().to_owned())
+                .collect();
+            ids.sort();
+            ids
+        })
+        .collect();
+    assert_eq!(asked, [vec!["agg-doomed", "agg-stays"], vec!["agg-doomed"], vec!["agg-doomed"]]);
+
+    let m = manifest(&out);
+    let errors = m["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 1, "{m:#}");
+    let e = &errors[0];
+    assert_eq!(
+        (e["call"].as_str(), e["code"].as_str(), e["denied"].as_bool(), e["file"].as_str()),
+        (
+            Some("config:BatchGetAggregateResourceConfig"),
+            Some("UnprocessedResourceIdentifiers"),
+            Some(false),
+            Some("config-batch-get-aggregate.us-east-1.json")
+        ),
+        "{m:#}"
+    );
+    let message = e["message"].as_str().unwrap();
+    assert!(message.starts_with("1 of 2 resource identifiers stayed unprocessed after 3 attempts"), "{message}");
+    assert!(message.contains("AWS::S3::Bucket agg-doomed (123456789012 us-east-1)"), "{message}");
+    // What was read is written, with what was not.
+    let file: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("config-batch-get-aggregate.us-east-1.json")).unwrap())
+            .unwrap();
+    let read: Vec<&str> =
+        file["BaseConfigurationItems"].as_array().unwrap().iter().filter_map(|i| i["resourceId"].as_str()).collect();
+    assert_eq!(read, ["agg-stays"]);
+    assert_eq!(file["UnprocessedResourceIdentifiers"][0]["ResourceId"], "agg-doomed");
+    let batch = m["calls"].as_array().unwrap().iter().find(|c| c["call"] == "config:BatchGetAggregateResourceConfig");
+    assert_eq!(batch.map(|c| (c["pages"].as_u64(), c["records"].as_u64())), Some((Some(3), Some(1))), "{m:#}");
+
+    // The scan of the folder refuses to pass, naming the file as incomplete.
+    let o = collect(&env, &["scan", "--format", "json", "--inventory", out.to_str().unwrap()]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    let r: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let gap = r["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["message"].as_str().is_some_and(|m| m.contains("BatchGetAggregateResourceConfig")))
+        .unwrap_or_else(|| panic!("no gap: {r:#}"));
+    assert_eq!(gap["code"], "DL0014", "{gap}");
+    assert!(
+        gap["message"].as_str().unwrap().contains("config-batch-get-aggregate.us-east-1.json is incomplete"),
+        "{gap}"
+    );
 }
