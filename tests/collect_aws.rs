@@ -369,6 +369,14 @@ type Recorded = Arc<std::sync::Mutex<Vec<Vec<u8>>>>;
 
 /// [`throttling_proxy`], also keeping every request it received.
 fn proxy(upstream: u16, throttle: usize) -> (u16, Arc<AtomicUsize>, Recorded) {
+    proxy_with(upstream, throttle, Arc::new(|_: &[u8]| {}))
+}
+
+/// What a [`proxy_with`] does with each request before it forwards it.
+type Hook = Arc<dyn Fn(&[u8]) + Send + Sync>;
+
+/// [`proxy`], running `hook` on each request (as received) before forwarding it.
+fn proxy_with(upstream: u16, throttle: usize, hook: Hook) -> (u16, Arc<AtomicUsize>, Recorded) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let seen = Arc::new(AtomicUsize::new(0));
@@ -390,6 +398,7 @@ fn proxy(upstream: u16, throttle: usize) -> (u16, Arc<AtomicUsize>, Recorded) {
                 );
                 continue;
             }
+            hook(&request);
             let Ok(mut up) = TcpStream::connect(("127.0.0.1", upstream)) else { continue };
             // One request per connection both ways.
             let text = String::from_utf8_lossy(&request).replacen("\r\n\r\n", "\r\nConnection: close\r\n\r\n", 1);
@@ -843,4 +852,449 @@ fn config_aggregator_sends_what_the_aws_cli_sends_and_a_failed_query_is_a_named_
         .find(|e| e["message"].as_str().is_some_and(|m| m.contains("SelectAggregateResourceConfig")))
         .unwrap_or_else(|| panic!("no gap for the aggregator: {report:#}"));
     assert_eq!(gap["code"], "DL0014", "{gap}");
+}
+
+/// A v4 state managing `(terraform type, name, attributes)`.
+fn state_text(instances: &[(&str, &str, Value)]) -> String {
+    let resources: Vec<Value> = instances
+        .iter()
+        .map(|(t, name, attrs)| {
+            serde_json::json!({
+                "mode": "managed",
+                "type": t,
+                "name": name,
+                "provider": "provider[\"registry.terraform.io/hashicorp/aws\"]",
+                "instances": [{"schema_version": 0, "attributes": attrs}]
+            })
+        })
+        .collect();
+    serde_json::to_string_pretty(&serde_json::json!({
+        "version": 4,
+        "terraform_version": "1.11.0",
+        "serial": 1,
+        "lineage": "aggregate-list",
+        "outputs": {},
+        "resources": resources
+    }))
+    .unwrap()
+}
+
+fn bucket_state(name: &str, region: &str, tags: Value) -> Value {
+    serde_json::json!({"id": name, "bucket": name, "arn": format!("arn:aws:s3:::{name}"), "region": region, "tags": tags, "tags_all": tags})
+}
+
+fn role_state(account: &str, name: &str) -> Value {
+    serde_json::json!({"id": name, "name": name, "arn": format!("arn:aws:iam::{account}:role/{name}"), "path": "/", "tags": {}, "tags_all": {}})
+}
+
+/// The cloud ids of a report's findings of one kind, sorted.
+fn ids_of(r: &Value, kind: &str) -> Vec<String> {
+    let mut v: Vec<String> = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["kind"] == kind)
+        .map(|f| f["cloud_id"].as_str().unwrap_or("").to_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+/// moto stamps each configuration item with the time of the call: the text without it, parsed.
+fn without_state_ids(text: &str) -> Value {
+    let re = regex::Regex::new(r#""configurationStateId": "\d+""#).unwrap();
+    serde_json::from_str(&re.replace_all(text, r#""configurationStateId": "STATE""#)).unwrap()
+}
+
+#[test]
+fn config_aggregator_list_reads_every_account_and_region_as_the_aws_cli_prints() {
+    // `--config-aggregator-api list`: ListAggregateDiscoveredResources (paged) for each Config
+    // type, then BatchGetAggregateResourceConfig, both answered by moto for real.
+    let test = "config_aggregator_list_reads_every_account_and_region_as_the_aws_cli_prints";
+    if tools_missing(test) {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let moto = Server::start(tmp.path(), &[]);
+    let env = aws_env(tmp.path(), &moto.endpoint(), ("test", "test"));
+    aws(
+        &env,
+        "us-east-1",
+        &[
+            "configservice",
+            "put-configuration-aggregator",
+            "--configuration-aggregator-name",
+            "org",
+            "--account-aggregation-sources",
+            "AccountIds=123456789012,AwsRegions=us-east-1,us-west-2",
+        ],
+    );
+    // Buckets in both regions (only moto's Config queries for S3, IAM roles and policies and
+    // SNS topics answer aggregate calls), two roles.
+    for (bucket, region) in [
+        ("agg-east-kept", "us-east-1"),
+        ("agg-east-extra", "us-east-1"),
+        ("agg-west-kept", "us-west-2"),
+        ("agg-west-extra", "us-west-2"),
+    ] {
+        let mut args = vec!["s3api", "create-bucket", "--bucket", bucket];
+        if region != "us-east-1" {
+            args.extend(["--create-bucket-configuration", "LocationConstraint=us-west-2"]);
+        }
+        aws(&env, region, &args);
+    }
+    aws(
+        &env,
+        "us-east-1",
+        &["s3api", "put-bucket-tagging", "--bucket", "agg-east-kept", "--tagging", "TagSet=[{Key=team,Value=blue}]"],
+    );
+    let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+    for role in ["agg-kept", "agg-extra"] {
+        aws(&env, "us-east-1", &["iam", "create-role", "--role-name", role, "--assume-role-policy-document", trust]);
+    }
+
+    let out = tmp.path().join("inv");
+    let collect_args = |dir: &Path, api: &str, aggregator: &str| -> Vec<String> {
+        [
+            "collect",
+            "aws",
+            "--regions",
+            "us-east-1",
+            "--config-aggregator",
+            aggregator,
+            "--config-aggregator-api",
+            api,
+            "--page-size",
+            "1",
+            "--out",
+            dir.to_str().unwrap(),
+        ]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect()
+    };
+    let args = collect_args(&out, "list", "org");
+    let o = collect(&env, &args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let m = manifest(&out);
+    assert_eq!(m["errors"], serde_json::json!([]), "{m:#}");
+    let calls = m["calls"].as_array().unwrap();
+    let listed: Vec<&Value> = calls.iter().filter(|c| c["call"] == "config:ListAggregateDiscoveredResources").collect();
+    assert_eq!(listed.len(), CONFIG.len(), "one listing per Config type: {m:#}");
+    for (slug, _) in CONFIG {
+        let file = format!("config-list-aggregate-discovered-{slug}.us-east-1.json");
+        let c = listed.iter().find(|c| c["file"] == file.as_str()).unwrap_or_else(|| panic!("{file}: {m:#}"));
+        assert_eq!(c["region"], "us-east-1");
+    }
+    let call_of = |file: &str| listed.iter().find(|c| c["file"] == file).unwrap();
+    // Page size 1: four buckets are four pages; two roles in two regions, four.
+    let s3 = call_of("config-list-aggregate-discovered-s3.us-east-1.json");
+    assert_eq!((s3["records"].as_u64(), s3["pages"].as_u64()), (Some(4), Some(4)), "{s3}");
+    let roles = call_of("config-list-aggregate-discovered-iam-role.us-east-1.json");
+    assert_eq!((roles["records"].as_u64(), roles["pages"].as_u64()), (Some(4), Some(4)), "{roles}");
+    assert!(!calls.iter().any(|c| c["call"] == "config:SelectAggregateResourceConfig"), "{m:#}");
+    let batch: Vec<&Value> = calls.iter().filter(|c| c["call"] == "config:BatchGetAggregateResourceConfig").collect();
+    assert_eq!(batch.len(), 1, "{m:#}");
+    assert_eq!(batch[0]["file"], "config-batch-get-aggregate.us-east-1.json");
+
+    // Each listing is what the aws CLI prints for the same request; the identifiers, in the
+    // order listed, are what the batch read asks for, and its file is the CLI's answer.
+    let mut identifiers: Vec<Value> = Vec::new();
+    for (slug, t) in CONFIG {
+        let file = out.join(format!("config-list-aggregate-discovered-{slug}.us-east-1.json"));
+        let got: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+        let cli = aws(
+            &env,
+            "us-east-1",
+            &[
+                "configservice",
+                "list-aggregate-discovered-resources",
+                "--configuration-aggregator-name",
+                "org",
+                "--resource-type",
+                t,
+                "--page-size",
+                "1",
+            ],
+        );
+        assert_eq!(got, serde_json::from_str::<Value>(&cli).unwrap(), "{slug}");
+        identifiers.extend(got["ResourceIdentifiers"].as_array().unwrap().iter().cloned());
+    }
+    assert_eq!(batch[0]["records"].as_u64(), Some(identifiers.len() as u64), "{m:#}");
+    let regions: std::collections::BTreeSet<&str> =
+        identifiers.iter().filter_map(|i| i["SourceRegion"].as_str()).collect();
+    assert_eq!(regions, std::collections::BTreeSet::from(["us-east-1", "us-west-2"]), "both regions, from us-east-1");
+    let cli = aws(
+        &env,
+        "us-east-1",
+        &[
+            "configservice",
+            "batch-get-aggregate-resource-config",
+            "--configuration-aggregator-name",
+            "org",
+            "--resource-identifiers",
+            &serde_json::to_string(&identifiers).unwrap(),
+        ],
+    );
+    let got = std::fs::read_to_string(out.join("config-batch-get-aggregate.us-east-1.json")).unwrap();
+    assert_eq!(without_state_ids(&got), without_state_ids(&cli));
+    assert_eq!(without_state_ids(&got)["UnprocessedResourceIdentifiers"], serde_json::json!([]));
+
+    // A state managing one bucket per region and a role; a bucket and a role it manages are
+    // gone; a role of another account the aggregator does not aggregate.
+    let state = tmp.path().join("aggregate.tfstate");
+    std::fs::write(
+        &state,
+        state_text(&[
+            ("aws_s3_bucket", "east", bucket_state("agg-east-kept", "us-east-1", serde_json::json!({"team": "red"}))),
+            ("aws_s3_bucket", "west", bucket_state("agg-west-kept", "us-west-2", serde_json::json!({}))),
+            ("aws_s3_bucket", "gone", bucket_state("agg-gone", "us-west-2", serde_json::json!({}))),
+            ("aws_iam_role", "kept", role_state("123456789012", "agg-kept")),
+            ("aws_iam_role", "gone", role_state("123456789012", "agg-gone")),
+            ("aws_iam_role", "elsewhere", role_state("999999999999", "agg-elsewhere")),
+        ]),
+    )
+    .unwrap();
+    let unmanaged =
+        ["arn:aws:iam::123456789012:role/agg-extra", "arn:aws:s3:::agg-east-extra", "arn:aws:s3:::agg-west-extra"];
+    let scan_of = |inventory: &str| {
+        let o =
+            collect(&env, &["scan", "--format", "json", "--state", state.to_str().unwrap(), "--inventory", inventory]);
+        let r: Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", stderr(&o)));
+        (code(&o), r)
+    };
+
+    // The aggregator's two files alone: what they list, where they say it is.
+    let only = tmp.path().join("aggregate-only");
+    std::fs::create_dir(&only).unwrap();
+    for entry in std::fs::read_dir(&out).unwrap() {
+        let p = entry.unwrap().path();
+        let name = p.file_name().unwrap().to_str().unwrap().to_owned();
+        if name.starts_with("config-list-aggregate-discovered-") || name.starts_with("config-batch-get-aggregate.") {
+            std::fs::copy(&p, only.join(&name)).unwrap();
+        }
+    }
+    let (rc, r) = scan_of(only.to_str().unwrap());
+    assert_eq!(rc, 1, "{r:#}");
+    assert_eq!(r["errors"], serde_json::json!([]), "{r:#}");
+    assert_eq!(ids_of(&r, "unmanaged"), unmanaged, "{r:#}");
+    // Missing where the aggregator vouches: buckets, and roles of the account it aggregates —
+    // not the role of an account it does not.
+    assert_eq!(ids_of(&r, "missing"), ["arn:aws:iam::123456789012:role/agg-gone", "arn:aws:s3:::agg-gone"], "{r:#}");
+    // Its configuration items carry no tags: the bucket's changed tag is not claimed by it.
+    assert_eq!(ids_of(&r, "drifted"), Vec::<String>::new(), "{r:#}");
+    for f in r["findings"].as_array().unwrap().iter().filter(|f| f["kind"] == "unmanaged") {
+        assert_eq!(f["account"], "123456789012", "{f}");
+    }
+    // Each resource where its own record places it, not where the files were collected from.
+    let outcome = driftlock::scan::scan(&driftlock::scan::ScanOptions {
+        inputs: vec![driftlock::ingest::InputArg { path: only.clone(), role: driftlock::ingest::Role::Inventory }],
+        ..driftlock::scan::ScanOptions::default()
+    });
+    let inv = &outcome.estate.inventory;
+    let place = |id: &str| {
+        let r = inv.resources.iter().find(|r| r.cloud_id == id).unwrap_or_else(|| panic!("{id} not in the inventory"));
+        (r.region.clone(), r.account.clone())
+    };
+    let acct = Some("123456789012".to_owned());
+    assert_eq!(place("arn:aws:s3:::agg-west-extra"), (Some("us-west-2".into()), acct.clone()));
+    assert_eq!(place("arn:aws:s3:::agg-east-extra"), (Some("us-east-1".into()), acct.clone()));
+    assert_eq!(place("arn:aws:iam::123456789012:role/agg-extra"), (None, acct.clone()));
+    assert_eq!(inv.resources.iter().filter(|r| r.cloud_id == "arn:aws:iam::123456789012:role/agg-extra").count(), 1);
+    let vouched: std::collections::BTreeSet<(String, Option<String>)> =
+        inv.coverage.iter().map(|c| (c.cloud_type.as_deref().unwrap_or("").to_owned(), c.account.clone())).collect();
+    assert_eq!(
+        vouched,
+        std::collections::BTreeSet::from([
+            ("AWS::IAM::Role".to_owned(), acct.clone()),
+            ("AWS::S3::Bucket".to_owned(), acct.clone())
+        ]),
+        "only the types it listed, in the account it listed them in"
+    );
+
+    // The whole folder: the same unmanaged resources, exit 1.
+    let (rc, r) = scan_of(out.to_str().unwrap());
+    assert_eq!(rc, 1, "{r:#}");
+    assert_eq!(r["errors"], serde_json::json!([]), "{r:#}");
+    assert_eq!(ids_of(&r, "unmanaged"), unmanaged, "{r:#}");
+
+    // Collected live the same way (the same page size: moto's ListBuckets answers a page of one
+    // bucket without a continuation token, to the aws CLI too): the same scan.
+    let (live_rc, live) = scan_of("aws://live?regions=us-east-1&aggregator=org&aggregator_api=list&page_size=1");
+    assert_eq!(live_rc, rc, "{live:#}");
+    for k in ["findings", "errors"] {
+        let norm = |v: &Value, prefix: &str| {
+            let text = v[k].to_string().replace(prefix, "DIR");
+            serde_json::from_str::<Value>(&text).unwrap()
+        };
+        assert_eq!(norm(&r, &format!("{}/", out.to_str().unwrap())), norm(&live, "aws://live/"), "{k}");
+    }
+    assert_eq!(r["summary"]["inventory"], live["summary"]["inventory"]);
+
+    // An aggregator that does not exist: every listing fails, each a named gap; exit 2, and the
+    // scan of the folder refuses to pass.
+    let bad = tmp.path().join("bad");
+    let args = collect_args(&bad, "list", "no-such-aggregator");
+    let o = collect(&env, &args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("coverage gap: config:ListAggregateDiscoveredResources in us-east-1"),
+        "{}",
+        stderr(&o)
+    );
+    let m = manifest(&bad);
+    let failed: Vec<&Value> = m["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["call"] == "config:ListAggregateDiscoveredResources")
+        .collect();
+    assert_eq!(failed.len(), CONFIG.len(), "{m:#}");
+    assert!(
+        failed.iter().all(|e| e["code"] == "NoSuchConfigurationAggregatorException" && e["denied"] == false),
+        "{m:#}"
+    );
+    assert!(!bad.join("config-list-aggregate-discovered-s3.us-east-1.json").exists());
+    assert!(!bad.join("config-batch-get-aggregate.us-east-1.json").exists());
+    let o = collect(&env, &["scan", "--format", "json", "--inventory", bad.to_str().unwrap()]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    let r: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let gaps: Vec<&Value> = r["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["message"].as_str().is_some_and(|m| m.contains("ListAggregateDiscoveredResources")))
+        .collect();
+    assert_eq!(gaps.len(), CONFIG.len(), "{r:#}");
+    assert!(gaps.iter().all(|g| g["code"] == "DL0014"), "{r:#}");
+}
+
+#[test]
+fn config_aggregator_list_retries_unprocessed_identifiers_then_names_them_a_gap() {
+    // A bucket deleted between the listing and the batch read: moto leaves it in
+    // UnprocessedResourceIdentifiers. driftlock asks again for it alone, then records it.
+    let test = "config_aggregator_list_retries_unprocessed_identifiers_then_names_them_a_gap";
+    if tools_missing(test) {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let moto = Server::start(tmp.path(), &[]);
+    let env = aws_env(tmp.path(), &moto.endpoint(), ("test", "test"));
+    aws(
+        &env,
+        "us-east-1",
+        &[
+            "configservice",
+            "put-configuration-aggregator",
+            "--configuration-aggregator-name",
+            "org",
+            "--account-aggregation-sources",
+            "AccountIds=123456789012,AwsRegions=us-east-1,us-west-2",
+        ],
+    );
+    for bucket in ["agg-stays", "agg-doomed"] {
+        aws(&env, "us-east-1", &["s3api", "create-bucket", "--bucket", bucket]);
+    }
+    // The first batch read deletes the bucket (straight at moto) before moto answers it.
+    let fired = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let (direct, flag) = (env.clone(), fired.clone());
+    let hook: Hook = Arc::new(move |request: &[u8]| {
+        let (target, _) = target_and_body(request);
+        if target.ends_with(".BatchGetAggregateResourceConfig") && !flag.swap(true, Ordering::SeqCst) {
+            aws(&direct, "us-east-1", &["s3api", "delete-bucket", "--bucket", "agg-doomed"]);
+        }
+    });
+    let (port, _, requests) = proxy_with(moto.port, 0, hook);
+    let mut penv = env.clone();
+    penv.push(("AWS_ENDPOINT_URL_CONFIG_SERVICE".into(), format!("http://127.0.0.1:{port}")));
+    penv.push(("AWS_MAX_ATTEMPTS".into(), "3".into()));
+    let out = tmp.path().join("inv");
+    let o = collect(
+        &penv,
+        &[
+            "collect",
+            "aws",
+            "--regions",
+            "us-east-1",
+            "--config-aggregator",
+            "org",
+            "--config-aggregator-api",
+            "list",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code(&o), 2, "an identifier left unprocessed is a gap: {}", stderr(&o));
+    assert!(fired.load(Ordering::SeqCst), "the batch read went through the proxy");
+    assert!(
+        stderr(&o)
+            .contains("config:BatchGetAggregateResourceConfig in us-east-1 failed (UnprocessedResourceIdentifiers)"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(stderr(&o).contains("config-batch-get-aggregate.us-east-1.json incomplete"), "{}", stderr(&o));
+
+    // Three attempts (AWS_MAX_ATTEMPTS): all identifiers, then the unprocessed one alone.
+    let asked: Vec<Vec<String>> = requests
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|r| target_and_body(r))
+        .filter(|(t, _)| t.ends_with(".BatchGetAggregateResourceConfig"))
+        .map(|(_, b)| {
+            let mut ids: Vec<String> = b["ResourceIdentifiers"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| i["ResourceId"].as_str().unwrap().to_owned())
+                .collect();
+            ids.sort();
+            ids
+        })
+        .collect();
+    assert_eq!(asked, [vec!["agg-doomed", "agg-stays"], vec!["agg-doomed"], vec!["agg-doomed"]]);
+
+    let m = manifest(&out);
+    let errors = m["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 1, "{m:#}");
+    let e = &errors[0];
+    assert_eq!(
+        (e["call"].as_str(), e["code"].as_str(), e["denied"].as_bool(), e["file"].as_str()),
+        (
+            Some("config:BatchGetAggregateResourceConfig"),
+            Some("UnprocessedResourceIdentifiers"),
+            Some(false),
+            Some("config-batch-get-aggregate.us-east-1.json")
+        ),
+        "{m:#}"
+    );
+    let message = e["message"].as_str().unwrap();
+    assert!(message.starts_with("1 of 2 resource identifiers stayed unprocessed after 3 attempts"), "{message}");
+    assert!(message.contains("AWS::S3::Bucket agg-doomed (123456789012 us-east-1)"), "{message}");
+    // What was read is written, with what was not.
+    let file: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("config-batch-get-aggregate.us-east-1.json")).unwrap())
+            .unwrap();
+    let read: Vec<&str> =
+        file["BaseConfigurationItems"].as_array().unwrap().iter().filter_map(|i| i["resourceId"].as_str()).collect();
+    assert_eq!(read, ["agg-stays"]);
+    assert_eq!(file["UnprocessedResourceIdentifiers"][0]["ResourceId"], "agg-doomed");
+    let batch = m["calls"].as_array().unwrap().iter().find(|c| c["call"] == "config:BatchGetAggregateResourceConfig");
+    assert_eq!(batch.map(|c| (c["pages"].as_u64(), c["records"].as_u64())), Some((Some(3), Some(1))), "{m:#}");
+
+    // The scan of the folder refuses to pass, naming the file as incomplete.
+    let o = collect(&env, &["scan", "--format", "json", "--inventory", out.to_str().unwrap()]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    let r: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let gap = r["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["message"].as_str().is_some_and(|m| m.contains("BatchGetAggregateResourceConfig")))
+        .unwrap_or_else(|| panic!("no gap: {r:#}"));
+    assert_eq!(gap["code"], "DL0014", "{gap}");
+    assert!(
+        gap["message"].as_str().unwrap().contains("config-batch-get-aggregate.us-east-1.json is incomplete"),
+        "{gap}"
+    );
 }

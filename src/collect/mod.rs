@@ -61,8 +61,10 @@ pub struct Options {
     pub profile: Option<String>,
     /// A role to assume (with the chain's credentials) before collecting.
     pub role_arn: Option<String>,
-    /// An AWS Config aggregator to query with `SelectAggregateResourceConfig`.
+    /// An AWS Config aggregator to read (every account and region it aggregates).
     pub aggregator: Option<String>,
+    /// How the aggregator is read.
+    pub aggregator_api: AggregatorApi,
     /// Items per page (the aws CLI's `--page-size`); the service's default when absent.
     pub page_size: Option<u32>,
     /// Progress on stderr.
@@ -77,9 +79,44 @@ impl Default for Options {
             profile: None,
             role_arn: None,
             aggregator: None,
+            aggregator_api: AggregatorApi::Select,
             page_size: None,
             progress: ProgressMode::Never,
             retry: RetryPolicy::default(),
+        }
+    }
+}
+
+/// How an AWS Config aggregator is read (`--config-aggregator-api`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AggregatorApi {
+    /// `SelectAggregateResourceConfig`: one advanced query for every resource of every account
+    /// and region, tags included.
+    #[default]
+    Select,
+    /// `ListAggregateDiscoveredResources` for each Config type driftlock asks for, then
+    /// `BatchGetAggregateResourceConfig` for what was listed: for where advanced query is not
+    /// available. Its configuration items carry no tags.
+    List,
+}
+
+impl AggregatorApi {
+    /// `select` or `list`.
+    pub fn parse(s: &str) -> Result<AggregatorApi, String> {
+        match s.trim() {
+            "select" => Ok(AggregatorApi::Select),
+            "list" => Ok(AggregatorApi::List),
+            other => Err(format!("`{other}` is not an aggregator API (write select or list)")),
+        }
+    }
+
+    /// The IAM actions the reading needs.
+    pub fn actions(self) -> &'static [&'static str] {
+        match self {
+            AggregatorApi::Select => &["config:SelectAggregateResourceConfig"],
+            AggregatorApi::List => {
+                &["config:ListAggregateDiscoveredResources", "config:BatchGetAggregateResourceConfig"]
+            }
         }
     }
 }
@@ -198,7 +235,7 @@ pub fn policy(opts: &Options) -> String {
     }
     actions.insert("config:BatchGetResourceConfig");
     if opts.aggregator.is_some() {
-        actions.insert("config:SelectAggregateResourceConfig");
+        actions.extend(opts.aggregator_api.actions());
     }
     let doc = serde_json::json!({
         "Version": "2012-10-17",
@@ -476,7 +513,12 @@ async fn run(opts: &Options) -> Result<Collection, String> {
     };
     let regional = regional_calls();
     let global = global_calls();
-    let total = regional.len() * regions.len() + global.len() + usize::from(opts.aggregator.is_some());
+    let aggregator_calls = match (&opts.aggregator, opts.aggregator_api) {
+        (None, _) => 0,
+        (Some(_), AggregatorApi::Select) => 1,
+        (Some(_), AggregatorApi::List) => CONFIG_TYPES.len(),
+    };
+    let total = regional.len() * regions.len() + global.len() + aggregator_calls;
     let ctx =
         Arc::new(Run { client, page_size: opts.page_size, progress: Progress::new(opts.progress, &regions, total) });
 
@@ -491,6 +533,7 @@ async fn run(opts: &Options) -> Result<Collection, String> {
         let ctx = ctx.clone();
         let calls = global.clone();
         let aggregator = opts.aggregator.clone();
+        let api = opts.aggregator_api;
         let home = HOME_REGION.to_owned();
         tasks.spawn(async move {
             let mut set = tokio::task::JoinSet::new();
@@ -505,8 +548,14 @@ async fn run(opts: &Options) -> Result<Collection, String> {
                     out.push(x);
                 }
             }
-            if let Some(name) = aggregator {
-                out.push((usize::MAX, select_aggregate(&ctx, &name, &home).await));
+            match (aggregator, api) {
+                (None, _) => {}
+                (Some(name), AggregatorApi::Select) => {
+                    out.push((usize::MAX, select_aggregate(&ctx, &name, &home).await));
+                }
+                (Some(name), AggregatorApi::List) => {
+                    out.extend(list_aggregate(&ctx, &name, &home).await.into_iter().map(|o| (usize::MAX, o)));
+                }
             }
             out.sort_by_key(|(i, _)| *i);
             (usize::MAX, out.into_iter().map(|(_, o)| o).collect())
@@ -777,6 +826,173 @@ async fn select_aggregate(ctx: &Run, aggregator: &str, home: &str) -> Outcome {
     paged(ctx, &spec, home, "global").await
 }
 
+/// The members of an `AggregateResourceIdentifier`, in the model's order.
+const AGGREGATE_ID_MEMBERS: [&str; 5] =
+    ["SourceAccountId", "SourceRegion", "ResourceId", "ResourceType", "ResourceName"];
+
+/// An `AggregateResourceIdentifier` as a request sends it: the members the listing gave.
+fn aggregate_id(item: &Out) -> Option<serde_json::Value> {
+    let mut o = serde_json::Map::new();
+    for k in AGGREGATE_ID_MEMBERS {
+        if let Some(v) = item.get(k).and_then(Out::as_str) {
+            o.insert(k.to_owned(), serde_json::Value::String(v.to_owned()));
+        }
+    }
+    (o.contains_key("ResourceType") && o.contains_key("ResourceId")).then_some(serde_json::Value::Object(o))
+}
+
+/// The `list` reading of an aggregator: `ListAggregateDiscoveredResources` for each Config
+/// type (every page), then `BatchGetAggregateResourceConfig` for every identifier listed.
+async fn list_aggregate(ctx: &Run, aggregator: &str, home: &str) -> Vec<Outcome> {
+    let specs: Vec<CallSpec> = CONFIG_TYPES
+        .iter()
+        .map(|(t, slug)| CallSpec {
+            service: "config",
+            op: "ListAggregateDiscoveredResources",
+            action: "config:ListAggregateDiscoveredResources",
+            stem: format!("config-list-aggregate-discovered-{slug}"),
+            params: Vec::new(),
+            json: Some(serde_json::json!({ "ConfigurationAggregatorName": aggregator, "ResourceType": t })),
+        })
+        .collect();
+    let mut outcomes: Vec<Outcome> =
+        futures::future::join_all(specs.iter().map(|spec| paged(ctx, spec, home, "global"))).await;
+    let ids: Vec<serde_json::Value> = outcomes
+        .iter()
+        .filter_map(|o| o.as_ref().ok())
+        .flat_map(|(_, out)| out.get("ResourceIdentifiers").map(Out::as_list).unwrap_or(&[]))
+        .filter_map(aggregate_id)
+        .collect();
+    if !ids.is_empty() {
+        outcomes.extend(batch_get_aggregate(ctx, aggregator, home, ids).await);
+    }
+    outcomes
+}
+
+/// `BatchGetAggregateResourceConfig` for what the aggregator listed (100 identifiers a call),
+/// merged into one `config-batch-get-aggregate.REGION.json`. Identifiers the service leaves
+/// unprocessed are asked again (backing off as for throttling); those still unprocessed after
+/// the retry policy's attempts stay in the file's `UnprocessedResourceIdentifiers` and are a
+/// coverage gap of the manifest.
+async fn batch_get_aggregate(ctx: &Run, aggregator: &str, region: &str, ids: Vec<serde_json::Value>) -> Vec<Outcome> {
+    let started = now();
+    let t0 = Instant::now();
+    let action = "config:BatchGetAggregateResourceConfig";
+    let file = file_name("config-batch-get-aggregate", region);
+    let mut items: Option<Vec<Out>> = None;
+    let mut unprocessed: Option<Vec<Out>> = None;
+    let mut pages = 0;
+    let attempts = ctx.client.retry.max_attempts.max(1);
+    for chunk in ids.chunks(100) {
+        let mut pending: Vec<serde_json::Value> = chunk.to_vec();
+        let mut attempt = 1;
+        loop {
+            let req = Request {
+                service: "config",
+                op: "BatchGetAggregateResourceConfig",
+                region: region.to_owned(),
+                params: Vec::new(),
+                json: Some(serde_json::json!({
+                    "ConfigurationAggregatorName": aggregator,
+                    "ResourceIdentifiers": pending,
+                })),
+            };
+            let page = match ctx.client.call(&req).await {
+                Ok(page) => page,
+                Err(e) => {
+                    return vec![Err(ErrorRecord {
+                        call: action.into(),
+                        region: region.to_owned(),
+                        file,
+                        action: action.into(),
+                        denied: e.denied(),
+                        code: e.code,
+                        status: e.status,
+                        message: e.message,
+                    })];
+                }
+            };
+            pages += 1;
+            // What one call prints, or the pages' lists joined (a member only when a page had
+            // it, as the CLI prints only what the service sent).
+            if let Some(Out::List(l)) = page.get("BaseConfigurationItems") {
+                items.get_or_insert_with(Vec::new).extend(l.iter().cloned());
+            }
+            let left: &[Out] = match page.get("UnprocessedResourceIdentifiers") {
+                Some(Out::List(l)) => {
+                    unprocessed.get_or_insert_with(Vec::new);
+                    l
+                }
+                _ => &[],
+            };
+            if left.is_empty() {
+                break;
+            }
+            if attempt >= attempts {
+                unprocessed.get_or_insert_with(Vec::new).extend(left.iter().cloned());
+                break;
+            }
+            pending = left.iter().filter_map(aggregate_id).collect();
+            if pending.is_empty() {
+                unprocessed.get_or_insert_with(Vec::new).extend(left.iter().cloned());
+                break;
+            }
+            ctx.client.retries.fetch_add(1, Ordering::Relaxed);
+            tokio::time::sleep(ctx.client.retry.delay(attempt - 1)).await;
+            attempt += 1;
+        }
+    }
+    let records = items.as_ref().map_or(0, Vec::len);
+    let left = unprocessed.as_ref().map_or(0, Vec::len);
+    let gap = (left > 0).then(|| {
+        let list = unprocessed.as_deref().unwrap_or(&[]);
+        let mut named: Vec<String> = list
+            .iter()
+            .take(5)
+            .map(|u| {
+                let s = |k: &str| u.get(k).and_then(Out::as_str).unwrap_or("?");
+                format!("{} {} ({} {})", s("ResourceType"), s("ResourceId"), s("SourceAccountId"), s("SourceRegion"))
+            })
+            .collect();
+        if left > named.len() {
+            named.push(format!("and {} more", left - named.len()));
+        }
+        ErrorRecord {
+            call: action.into(),
+            region: region.to_owned(),
+            file: file.clone(),
+            action: action.into(),
+            denied: false,
+            code: "UnprocessedResourceIdentifiers".into(),
+            status: None,
+            message: format!(
+                "{left} of {} resource identifiers stayed unprocessed after {attempts} attempts: {}",
+                ids.len(),
+                named.join(", ")
+            ),
+        }
+    });
+    let mut members = Vec::new();
+    if let Some(items) = items {
+        members.push(("BaseConfigurationItems".to_owned(), Out::List(items)));
+    }
+    if let Some(keys) = unprocessed {
+        members.push(("UnprocessedResourceIdentifiers".to_owned(), Out::List(keys)));
+    }
+    let record = CallRecord {
+        call: action.into(),
+        region: region.to_owned(),
+        file,
+        pages,
+        records,
+        started,
+        millis: t0.elapsed().as_millis() as u64,
+    };
+    let mut out = vec![Ok((record, Out::Obj(members)))];
+    out.extend(gap.map(Err));
+    out
+}
+
 /// `aws://live[?regions=us-east-1,eu-west-1]`: the collection's options.
 pub fn parse_live_url(url: &str) -> Result<Options, String> {
     let rest = url.strip_prefix("aws://live").ok_or_else(|| format!("`{url}` is not aws://live[?regions=…]"))?;
@@ -795,15 +1011,23 @@ pub fn parse_live_url(url: &str) -> Result<Options, String> {
             "profile" => opts.profile = Some(v.to_owned()),
             "role_arn" | "role-arn" => opts.role_arn = Some(v.to_owned()),
             "aggregator" => opts.aggregator = Some(v.to_owned()),
+            "aggregator_api" | "aggregator-api" => {
+                opts.aggregator_api = AggregatorApi::parse(v).map_err(|e| format!("`{url}`: aggregator_api: {e}"))?
+            }
             "page_size" | "page-size" => {
                 opts.page_size = Some(v.parse().map_err(|_| format!("`{url}`: page_size must be a number"))?)
             }
             other => {
                 return Err(format!(
-                    "`{url}`: unknown parameter `{other}` (regions, profile, role_arn, aggregator, page_size)"
+                    "`{url}`: unknown parameter `{other}` (regions, profile, role_arn, aggregator, aggregator_api, page_size)"
                 ));
             }
         }
+    }
+    if opts.aggregator.is_none()
+        && query.split('&').any(|p| p.starts_with("aggregator_api") || p.starts_with("aggregator-api"))
+    {
+        return Err(format!("`{url}`: aggregator_api needs aggregator=NAME"));
     }
     Ok(opts)
 }
@@ -845,5 +1069,40 @@ mod tests {
         assert!(actions.iter().all(|a| !a.contains('*')), "no wildcard action");
         let listed = Options { regions: Regions::List(vec!["us-east-1".into()]), ..Options::default() };
         assert!(!policy(&listed).contains("DescribeRegions"));
+    }
+
+    /// The aggregator's actions are exactly those of the chosen API.
+    #[test]
+    fn the_policy_names_the_aggregator_api_s_actions() {
+        let actions = |api: AggregatorApi| -> Vec<String> {
+            let o = Options { aggregator: Some("org".into()), aggregator_api: api, ..Options::default() };
+            let p: serde_json::Value = serde_json::from_str(&policy(&o)).unwrap();
+            p["Statement"][0]["Action"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter_map(|a| a.as_str())
+                .filter(|a| a.contains("Aggregate"))
+                .map(str::to_owned)
+                .collect()
+        };
+        assert_eq!(actions(AggregatorApi::Select), ["config:SelectAggregateResourceConfig"]);
+        assert_eq!(
+            actions(AggregatorApi::List),
+            ["config:BatchGetAggregateResourceConfig", "config:ListAggregateDiscoveredResources"]
+        );
+        // Without an aggregator, neither API's actions.
+        let none = Options { aggregator_api: AggregatorApi::List, ..Options::default() };
+        assert!(!policy(&none).contains("Aggregate"));
+    }
+
+    #[test]
+    fn live_urls_choose_the_aggregator_api() {
+        let o = parse_live_url("aws://live?aggregator=org&aggregator_api=list").unwrap();
+        assert_eq!((o.aggregator.as_deref(), o.aggregator_api), (Some("org"), AggregatorApi::List));
+        let o = parse_live_url("aws://live?aggregator=org").unwrap();
+        assert_eq!(o.aggregator_api, AggregatorApi::Select);
+        assert!(parse_live_url("aws://live?aggregator=org&aggregator_api=scan").is_err());
+        assert!(parse_live_url("aws://live?aggregator_api=list").is_err(), "an API without an aggregator");
     }
 }

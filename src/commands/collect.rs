@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 
-use crate::collect::{self, Options, ProgressMode, Regions};
+use crate::collect::{self, AggregatorApi, Options, ProgressMode, Regions};
 use crate::report::exit;
 
 pub const COLLECT_EXAMPLES: &str = "\
@@ -20,8 +20,13 @@ Examples:
   driftlock collect aws --regions us-east-1,eu-west-1 --profile audit \\
       --role-arn arn:aws:iam::123456789012:role/driftlock-readonly --out inv/
 
-  # every account and region an AWS Config aggregator sees, as well
+  # every account and region an AWS Config aggregator sees, as well: one advanced query
+  # (SelectAggregateResourceConfig, tags included), the default
   driftlock collect aws --config-aggregator org-aggregator --out inv/
+
+  # the same aggregator where advanced query is not available: ListAggregateDiscoveredResources
+  # per Config type, then BatchGetAggregateResourceConfig (no tags: tag drift is not vouched for)
+  driftlock collect aws --config-aggregator org-aggregator --config-aggregator-api list --out inv/
 
   # the least-privilege IAM policy for exactly these calls
   driftlock collect aws --print-policy > driftlock-collect-policy.json
@@ -34,7 +39,10 @@ Examples:
 
 Writes one file per call and region, exactly as the aws CLI prints it
 (ec2-describe-vpcs.us-east-1.json, iam-list-roles.us-east-1.json, tagging-get-resources.R.json,
-config-list-discovered-*.R.json, config-batch-get.R.json, s3api-list-buckets.us-east-1.json),
+config-list-discovered-*.R.json, config-batch-get.R.json, s3api-list-buckets.us-east-1.json;
+with an aggregator config-select-aggregate.us-east-1.json, or with --config-aggregator-api list
+config-list-aggregate-discovered-*.us-east-1.json and config-batch-get-aggregate.us-east-1.json,
+whose records name their own account and region),
 and manifest.json: account, regions, each call's pages, records and time, and every call that
 failed with the IAM action it needs. A failed call writes no file; scanning the folder is then
 exit 2 (incomplete-inventory), never a pass. Exit status: 0 every call succeeded, 2 otherwise.";
@@ -63,9 +71,14 @@ pub struct AwsArgs {
     /// A role to assume for the collection
     #[arg(long, value_name = "ARN")]
     pub role_arn: Option<String>,
-    /// Also query this AWS Config aggregator (SelectAggregateResourceConfig)
+    /// Also read this AWS Config aggregator (every account and region it aggregates)
     #[arg(long, value_name = "NAME")]
     pub config_aggregator: Option<String>,
+    /// How to read the aggregator: `select` (SelectAggregateResourceConfig, one advanced query,
+    /// tags included; the default) or `list` (ListAggregateDiscoveredResources per Config type,
+    /// then BatchGetAggregateResourceConfig: where advanced query is unavailable; no tags)
+    #[arg(long, value_enum, value_name = "select|list", requires = "config_aggregator")]
+    pub config_aggregator_api: Option<AggregatorApiArg>,
     /// Items per page (as the aws CLI's --page-size); every page is followed either way
     #[arg(long, value_name = "N")]
     pub page_size: Option<u32>,
@@ -79,6 +92,13 @@ pub struct AwsArgs {
     /// stderr is a terminal; `always` also writes one line per call to a file or pipe (CI logs)
     #[arg(long, value_enum, default_value_t = Progress::Auto)]
     pub progress: Progress,
+}
+
+/// `--config-aggregator-api`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum AggregatorApiArg {
+    Select,
+    List,
 }
 
 /// `--progress`.
@@ -109,6 +129,10 @@ fn aws(a: AwsArgs) -> i32 {
         profile: a.profile,
         role_arn: a.role_arn,
         aggregator: a.config_aggregator,
+        aggregator_api: match a.config_aggregator_api {
+            None | Some(AggregatorApiArg::Select) => AggregatorApi::Select,
+            Some(AggregatorApiArg::List) => AggregatorApi::List,
+        },
         page_size: a.page_size,
         progress: match (a.progress, std::io::stderr().is_terminal()) {
             (Progress::Never, _) | (Progress::Auto, false) => ProgressMode::Never,
@@ -149,14 +173,17 @@ fn aws(a: AwsArgs) -> i32 {
         return exit::OPEN;
     }
     for e in &m.errors {
+        // A file written with part of its records (unprocessed identifiers) is incomplete.
+        let written = m.calls.iter().any(|c| c.file == e.file);
         let _ = writeln!(
             err,
-            "driftlock: coverage gap: {} in {} failed ({}{}): {} not written{}",
+            "driftlock: coverage gap: {} in {} failed ({}{}): {} {}{}",
             e.call,
             e.region,
             e.code,
             e.status.map(|s| format!(", HTTP {s}")).unwrap_or_default(),
             e.file,
+            if written { "incomplete" } else { "not written" },
             if e.denied { format!("; grant {}", e.action) } else { String::new() }
         );
     }

@@ -87,7 +87,7 @@ const LOCK_INFO: &str = ".terraform.tfstate.lock.info";
 fn live(url: &str) -> Result<Vec<Source>, InputError> {
     let bad = |m: String| {
         InputError::new(&code::UNREADABLE, url, m).with_help(
-            "write aws://live or aws://live?regions=us-east-1,eu-west-1 (also profile=, role_arn=, aggregator=, page_size=); credentials come from the standard AWS chain",
+            "write aws://live or aws://live?regions=us-east-1,eu-west-1 (also profile=, role_arn=, aggregator=, aggregator_api=select|list, page_size=); credentials come from the standard AWS chain",
         )
     };
     let mut opts = crate::collect::parse_live_url(url).map_err(&bad)?;

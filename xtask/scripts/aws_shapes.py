@@ -22,7 +22,8 @@ CALLS = {
     "s3": ["ListBuckets"],
     "sts": ["GetCallerIdentity"],
     "resourcegroupstaggingapi": ["GetResources"],
-    "config": ["ListDiscoveredResources", "BatchGetResourceConfig", "SelectAggregateResourceConfig"],
+    "config": ["ListDiscoveredResources", "BatchGetResourceConfig", "SelectAggregateResourceConfig",
+               "ListAggregateDiscoveredResources", "BatchGetAggregateResourceConfig"],
 }
 
 

@@ -277,6 +277,22 @@ pub(crate) struct Discovered<'a> {
     resource_deletion_time: Field<'a>,
 }
 
+/// `configservice list-aggregate-discovered-resources`: an `AggregateResourceIdentifier`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "PascalCase")]
+pub(crate) struct AggregateDiscovered<'a> {
+    #[serde(borrow)]
+    source_account_id: Field<'a>,
+    #[serde(borrow)]
+    source_region: Field<'a>,
+    #[serde(borrow)]
+    resource_id: Field<'a>,
+    #[serde(borrow)]
+    resource_type: Field<'a>,
+    #[serde(borrow)]
+    resource_name: Field<'a>,
+}
+
 /// A configuration item (`batch-get-resource-config`, history, snapshot).
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
@@ -401,6 +417,7 @@ impl<'a> ArnRecord<'a> {
 pub(crate) enum Records<'a> {
     Tagging(Vec<Located<TagRecord<'a>>>),
     Discovered(Vec<Located<Discovered<'a>>>),
+    AggregateDiscovered(Vec<Located<AggregateDiscovered<'a>>>),
     Items(Vec<Located<ConfigItem<'a>>>),
     Ec2(Vec<Located<Ec2Record<'a>>>),
     Reservations(Vec<Located<Reservation<'a>>>),
@@ -414,6 +431,7 @@ pub(crate) enum Records<'a> {
 pub(crate) enum RecordKind {
     Tagging,
     Discovered,
+    AggregateDiscovered,
     Items,
     Ec2,
     Reservations,
@@ -427,7 +445,8 @@ pub(crate) fn record_kind(key: &str) -> Option<RecordKind> {
     Some(match key {
         "ResourceTagMappingList" => RecordKind::Tagging,
         "resourceIdentifiers" => RecordKind::Discovered,
-        "baseConfigurationItems" | "configurationItems" => RecordKind::Items,
+        "ResourceIdentifiers" => RecordKind::AggregateDiscovered,
+        "baseConfigurationItems" | "configurationItems" | "BaseConfigurationItems" => RecordKind::Items,
         "Vpcs" | "Subnets" | "SecurityGroups" | "InternetGateways" | "RouteTables" | "NetworkAcls" | "DhcpOptions" => {
             RecordKind::Ec2
         }
@@ -454,6 +473,7 @@ impl<'de> DeserializeSeed<'de> for RecordsSeed {
         Ok(match self.0 {
             RecordKind::Tagging => Records::Tagging(list(d)?),
             RecordKind::Discovered => Records::Discovered(list(d)?),
+            RecordKind::AggregateDiscovered => Records::AggregateDiscovered(list(d)?),
             RecordKind::Items => Records::Items(list(d)?),
             RecordKind::Ec2 => Records::Ec2(list(d)?),
             RecordKind::Reservations => Records::Reservations(list(d)?),
@@ -601,6 +621,25 @@ pub(crate) fn parse<'t>(
         DocFormat::AwsConfigBatch => {
             config_items(ctx, top, text, "baseConfigurationItems", "aws-config-batch-get", false)
         }
+        DocFormat::AwsConfigAggregateDiscovered => config_aggregate_discovered(&aggregated(ctx), top, text),
+        DocFormat::AwsConfigAggregateBatch => {
+            let mut part = config_items(
+                &aggregated(ctx),
+                top,
+                text,
+                "BaseConfigurationItems",
+                "aws-config-batch-get-aggregate",
+                false,
+            )?;
+            let left = value_records(ctx, top, "UnprocessedResourceIdentifiers")?.len();
+            if left > 0 {
+                part.notes.push(format!(
+                    "{}: {left} resource identifier(s) are in UnprocessedResourceIdentifiers: their configuration items are not in the file",
+                    ctx.file.name
+                ));
+            }
+            Ok(part)
+        }
         DocFormat::AwsConfigHistory => config_items(ctx, top, text, "configurationItems", "aws-config-history", false),
         DocFormat::AwsConfigSnapshot => config_items(ctx, top, text, "configurationItems", "aws-config-snapshot", true),
         DocFormat::AwsConfigSelect => config_select(ctx, top),
@@ -669,6 +708,9 @@ fn collect_manifest(ctx: &Ctx<'_, '_>, text: &str) -> Result<Part, InputError> {
     for e in &m.errors {
         let at = text[from..].find("\"call\"").map_or(errors_at, |i| from + i);
         from = at + 1;
+        // A file written with part of its records (identifiers left unprocessed) is there
+        // but incomplete; a failed call wrote none.
+        let state = if m.calls.iter().any(|c| c.file == e.file) { "incomplete" } else { "missing" };
         let why = if e.denied {
             format!("the caller may not call it (grant {})", e.action)
         } else {
@@ -679,7 +721,7 @@ fn collect_manifest(ctx: &Ctx<'_, '_>, text: &str) -> Result<Part, InputError> {
                 &crate::code::INCOMPLETE_INVENTORY,
                 ctx.file.name,
                 format!(
-                    "{}: {} in {} was not collected ({}{}: {}), so {} is missing: {why}",
+                    "{}: {} in {} was not collected ({}{}: {}), so {} is {state}: {why}",
                     ctx.file.name,
                     e.call,
                     e.region,
@@ -818,6 +860,72 @@ fn config_discovered<'t>(ctx: &Ctx<'_, '_>, top: &TopLevel<'t>, text: &'t str) -
             ctx.hints.account.clone(),
             Scope::All,
             "aws-config-list-discovered",
+        ));
+    }
+    Ok(part)
+}
+
+/// The context of an aggregator's file: its records name their own account and region (the
+/// aggregator's), so the file's name and path give neither.
+fn aggregated<'a, 'c>(ctx: &Ctx<'a, 'c>) -> Ctx<'a, 'c> {
+    Ctx { file: ctx.file, catalog: ctx.catalog, hints: super::Hints::default() }
+}
+
+/// `aws configservice list-aggregate-discovered-resources`: every resource of a type in every
+/// account and region the aggregator aggregates, each identifier naming its account and region.
+/// It vouches for the type in each account and region it shows the type in (as
+/// `list-discovered-resources` does for its file's region): a global type (IAM, which an
+/// aggregator lists once per region) in its account, whatever the region.
+fn config_aggregate_discovered<'t>(ctx: &Ctx<'_, '_>, top: &TopLevel<'t>, text: &'t str) -> Result<Part, InputError> {
+    let key = "ResourceIdentifiers";
+    let recs = records(ctx, top, text, key, |r| match r {
+        Records::AggregateDiscovered(v) => Some(v),
+        _ => None,
+    })?;
+    let mut part = Part::default();
+    let mut seen: std::collections::BTreeSet<(String, Option<String>, Option<String>)> =
+        std::collections::BTreeSet::new();
+    for (i, rec) in recs.into_iter().enumerate() {
+        let offset = rec.offset(text);
+        let rec = rec.value;
+        let (Some(t), Some(id)) = (rec.resource_type.str(), rec.resource_id.str()) else {
+            return Err(missing(ctx, top, text, key, i, "ResourceType/ResourceId"));
+        };
+        let account = rec.source_account_id.str();
+        let regional = ctx.catalog.for_cloud_type(t).first().is_none_or(|e| e.regional);
+        let source_region = rec.source_region.str().filter(|r| *r != "global");
+        // IAM is account-wide: the aggregator's region is not the resource's. An S3 bucket's
+        // source region is the bucket's own.
+        let region = if t.starts_with("AWS::IAM::") { None } else { source_region };
+        let coverage_region = if regional { region } else { None };
+        let slot = (t.to_owned(), coverage_region.map(str::to_owned), account.map(str::to_owned));
+        if !seen.contains(&slot) {
+            seen.insert(slot);
+        }
+        let name = rec.resource_name.str();
+        let mut vars = vec![("id", id)];
+        if let Some(n) = name {
+            vars.push(("name", n));
+        }
+        let mut r = build(ctx, t, region, account, &vars).key(config_id_kind(t, id), id);
+        if let Some(n) = name {
+            r = name_key(ctx, r, t, n);
+        }
+        part.resources.push(finish(
+            r,
+            ctx,
+            "aws-config-list-aggregate-discovered",
+            located(key, i, offset).focus("ResourceId"),
+        ));
+    }
+    for (t, region, account) in seen {
+        part.coverage.push(ctx.coverage(
+            Cloud::Aws,
+            Some(Arc::from(t.as_str())),
+            region,
+            account,
+            Scope::All,
+            "aws-config-list-aggregate-discovered",
         ));
     }
     Ok(part)
@@ -1359,4 +1467,121 @@ fn simple_arn_list<'t>(
         format,
     ));
     Ok(part)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::Catalog;
+    use crate::ingest::{Parsed, parse_text};
+    use crate::model::Coverage;
+    use crate::source::SourceId;
+
+    const DIR: &str = "testdata/inventory/aws-aggregate";
+
+    /// A file of the aggregate testdata (the aws CLI's output against moto), read under `name`.
+    fn read(file: &str, name: &str) -> Part {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(DIR).join(file);
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        match parse_text(SourceId(0), name, &text, Catalog::builtin()) {
+            Ok(Parsed::Inventory(part)) => part,
+            Ok(other) => panic!("{file}: not an inventory: {other:?}"),
+            Err(e) => panic!("{file}: {}: {}", e.code.code, e.message),
+        }
+    }
+
+    fn find<'p>(p: &'p Part, id: &str) -> &'p CloudResource {
+        p.resources.iter().find(|r| r.cloud_id.contains(id)).unwrap_or_else(|| panic!("no {id}"))
+    }
+
+    fn place(r: &CloudResource) -> (Option<&str>, Option<&str>) {
+        (r.region.as_deref(), r.account.as_deref())
+    }
+
+    /// A coverage statement: type, region, account, scope, format.
+    type Vouch<'p> = (Option<&'p str>, Option<&'p str>, Option<&'p str>, Scope, &'static str);
+
+    fn scopes(p: &Part) -> Vec<Vouch<'_>> {
+        p.coverage
+            .iter()
+            .map(|c: &Coverage| (c.cloud_type.as_deref(), c.region.as_deref(), c.account.as_deref(), c.scope, c.format))
+            .collect()
+    }
+
+    const ACCOUNT: Option<&str> = Some("123456789012");
+    const LISTED: &str = "aws-config-list-aggregate-discovered";
+
+    #[test]
+    fn aggregate_listing_places_each_resource_by_its_own_account_and_region() {
+        let file = "config-list-aggregate-discovered-s3.us-east-1.json";
+        // The file's name (a region) and an AWSLogs path (an account) say nothing about the
+        // records: an aggregator's records name their own.
+        for name in [file.to_owned(), format!("AWSLogs/999999999999/Config/eu-west-1/{file}")] {
+            let p = read(file, &name);
+            assert_eq!(p.resources.len(), 3, "{name}");
+            assert_eq!(place(find(&p, ":::dl-agg-west")), (Some("us-west-2"), ACCOUNT), "{name}");
+            assert_eq!(place(find(&p, ":::dl-agg-east")), (Some("us-east-1"), ACCOUNT), "{name}");
+            let west = find(&p, ":::dl-agg-west");
+            assert_eq!(west.cloud_type.as_ref(), "AWS::S3::Bucket");
+            assert!(west.keys.contains(&crate::model::Key::new(KeyKind::Arn, "arn:aws:s3:::dl-agg-west")));
+            assert_eq!(west.sightings[0].format, LISTED);
+            // Buckets are a global type: vouched for in the account, whatever the region.
+            assert_eq!(scopes(&p), [(Some("AWS::S3::Bucket"), None, ACCOUNT, Scope::All, LISTED)], "{name}");
+            assert!(p.resources.iter().all(|r| r.tags.is_none()), "a listing knows no tags");
+        }
+    }
+
+    #[test]
+    fn aggregate_listing_vouches_for_a_regional_type_in_the_region_it_shows() {
+        let p = read(
+            "config-list-aggregate-discovered-sns-topic.us-east-1.json",
+            "AWSLogs/999999999999/Config/eu-west-1/topics.json",
+        );
+        let topic = find(&p, "dl-agg-alerts");
+        assert_eq!(topic.cloud_id, "arn:aws:sns:us-east-1:123456789012:dl-agg-alerts");
+        assert_eq!(place(topic), (Some("us-east-1"), ACCOUNT));
+        assert_eq!(scopes(&p), [(Some("AWS::SNS::Topic"), Some("us-east-1"), ACCOUNT, Scope::All, LISTED)]);
+    }
+
+    #[test]
+    fn aggregate_listing_of_a_global_type_lists_it_once_per_region_as_one_resource() {
+        let p = read("config-list-aggregate-discovered-iam-role.us-east-1.json", "roles.json");
+        // moto (like AWS) lists the role in each aggregated region; one role, no region.
+        assert_eq!(p.resources.len(), 2);
+        for r in &p.resources {
+            assert_eq!(place(r), (None, ACCOUNT));
+            assert_eq!(r.cloud_id, "arn:aws:iam::123456789012:role/dl-agg-role");
+            assert!(r.keys.contains(&crate::model::Key::new(KeyKind::Name, "dl-agg-role")));
+        }
+        assert_eq!(scopes(&p), [(Some("AWS::IAM::Role"), None, ACCOUNT, Scope::All, LISTED)]);
+    }
+
+    #[test]
+    fn aggregate_items_carry_their_account_and_region_and_no_tags() {
+        let p = read("config-batch-get-aggregate.us-east-1.json", "config-batch-get-aggregate.eu-west-1.json");
+        let mut ids: Vec<&str> = p.resources.iter().map(|r| r.cloud_id.as_str()).collect();
+        ids.sort_unstable();
+        // The role's two items (one per aggregated region) are one resource.
+        assert_eq!(
+            ids,
+            ["arn:aws:iam::123456789012:role/dl-agg-role", "arn:aws:s3:::dl-agg-east", "arn:aws:s3:::dl-agg-west"]
+        );
+        assert_eq!(place(find(&p, ":::dl-agg-west")), (Some("us-west-2"), ACCOUNT));
+        assert_eq!(place(find(&p, ":::dl-agg-east")), (Some("us-east-1"), ACCOUNT));
+        assert_eq!(place(find(&p, ":role/dl-agg-role")), (None, ACCOUNT));
+        let role = find(&p, ":role/dl-agg-role");
+        assert_eq!(role.attributes.get("path"), Some(&Value::String("/".into())));
+        assert_eq!(role.sightings[0].format, "aws-config-batch-get-aggregate");
+        // BaseConfigurationItems carry no tags: nothing is said about them (no tag drift).
+        assert!(p.resources.iter().all(|r| r.tags.is_none()));
+        // Items vouch for nothing missing (the listing does); the unprocessed identifier is said.
+        assert!(p.coverage.is_empty());
+        assert_eq!(p.notes.len(), 1, "{:?}", p.notes);
+        assert!(
+            p.notes[0].contains("1 resource identifier(s) are in UnprocessedResourceIdentifiers"),
+            "{}",
+            p.notes[0]
+        );
+        assert!(p.errors.is_empty());
+    }
 }

@@ -113,6 +113,10 @@ pub enum DocFormat {
     AwsTagging,
     AwsConfigDiscovered,
     AwsConfigBatch,
+    /// `configservice list-aggregate-discovered-resources`.
+    AwsConfigAggregateDiscovered,
+    /// `configservice batch-get-aggregate-resource-config`.
+    AwsConfigAggregateBatch,
     AwsConfigHistory,
     AwsConfigSnapshot,
     AwsConfigSelect,
@@ -204,6 +208,10 @@ fn detect_aws(top: &TopLevel<'_>) -> Option<DocFormat> {
         AwsConfigDiscovered
     } else if has("baseConfigurationItems") {
         AwsConfigBatch
+    } else if has("ResourceIdentifiers") {
+        AwsConfigAggregateDiscovered
+    } else if has("BaseConfigurationItems") || has("UnprocessedResourceIdentifiers") {
+        AwsConfigAggregateBatch
     } else if has("configurationItems") && (has("fileVersion") || has("configSnapshotId")) {
         AwsConfigSnapshot
     } else if has("configurationItems") {
