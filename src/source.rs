@@ -243,6 +243,12 @@ impl Read for SourceReader {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         self.inner.read(buf)
     }
+
+    /// The inner reader's own: a plain file is then read straight into the buffer's spare
+    /// room (the default would zero that room first, two gigabytes on a large scan).
+    fn read_to_end(&mut self, buf: &mut Vec<u8>) -> std::io::Result<usize> {
+        self.inner.read_to_end(buf)
+    }
 }
 
 impl BufRead for SourceReader {

@@ -26,6 +26,7 @@ use serde_json::Value;
 
 use crate::ingest::AttributeFilter;
 use crate::ingest::TypeFilter;
+use crate::ingest::json::ALWAYS_KEPT;
 use crate::model::{Cloud, Key, KeyKind};
 
 #[derive(Debug, Deserialize)]
@@ -109,6 +110,8 @@ pub struct Catalog {
     by_cloud_type: FxHashMap<Arc<str>, Vec<Arc<Entry>>>,
     /// (service, resource prefix, cloud type), longest prefix first.
     arn_rules: Vec<(String, String, Arc<str>)>,
+    /// What is kept of types without an entry: [`ALWAYS_KEPT`], sorted.
+    always_kept: Box<[String]>,
 }
 
 const FILES: &[(&str, &str)] = &[
@@ -195,6 +198,9 @@ impl Catalog {
                 c.entries.push(entry);
             }
         }
+        let mut always: Vec<String> = ALWAYS_KEPT.iter().map(|a| (*a).to_owned()).collect();
+        always.sort();
+        c.always_kept = always.into_boxed_slice();
         c.arn_rules.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then_with(|| a.cmp(b)));
         c.arn_rules.dedup_by(|a, b| a.0 == b.0 && a.1 == b.1);
         Ok(c)
@@ -319,11 +325,9 @@ impl Entry {
     pub fn state_keys(&self, attrs: &dyn crate::model::Lookup) -> Vec<Key> {
         let mut out = Vec::with_capacity(self.keys.len());
         for spec in &self.keys {
-            let value = match &spec.source {
-                KeySource::Attr(a) => {
-                    attrs.lookup(a).and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_owned)
-                }
-                KeySource::Template(t) => fill(t, attrs, &|_| None),
+            let value: Option<std::borrow::Cow<'_, str>> = match &spec.source {
+                KeySource::Attr(a) => attrs.lookup(a).and_then(Value::as_str).filter(|s| !s.is_empty()).map(Into::into),
+                KeySource::Template(t) => fill(t, attrs, &|_| None).map(Into::into),
             };
             if let Some(v) = value {
                 let k = Key::new(spec.kind, &v);
@@ -342,10 +346,11 @@ impl Entry {
         self.wanted.binary_search_by(|w| w.as_str().cmp(attr)).is_ok()
     }
 
-    /// Attributes this entry reads from state: its tags attribute, the compared ones, and
-    /// those its keys and ARN template name (`{attr}`).
+    /// Attributes this entry reads from state: its tags attribute, the compared ones, those
+    /// its keys and ARN template name (`{attr}`), and what every type keeps ([`ALWAYS_KEPT`]).
     fn wanted_attributes(&self) -> Box<[String]> {
         let mut out: Vec<String> = vec![self.tags_attr.clone()];
+        out.extend(ALWAYS_KEPT.iter().map(|a| (*a).to_owned()));
         out.extend(self.compare.iter().map(|c| c.attr.clone()));
         let mut templates: Vec<&str> = self.arn.as_deref().into_iter().collect();
         for k in &self.keys {
@@ -374,7 +379,7 @@ impl AttributeFilter for Catalog {
     }
 
     fn for_type<'s>(&'s self, resource_type: &'s str) -> TypeFilter<'s> {
-        TypeFilter::Listed(self.by_terraform.get(resource_type).map_or(&[], |e| &e.wanted))
+        TypeFilter::Listed(self.by_terraform.get(resource_type).map_or(&self.always_kept, |e| &e.wanted))
     }
 }
 
@@ -404,7 +409,8 @@ mod tests {
         // The definition, spelled out: what the list made once must answer the same.
         let by_definition = |e: &Entry, attr: &str| {
             let placeholder = format!("{{{attr}}}");
-            attr == e.tags_attr
+            ALWAYS_KEPT.contains(&attr)
+                || attr == e.tags_attr
                 || e.compare.iter().any(|c| c.attr == attr)
                 || e.keys.iter().any(|k| match &k.source {
                     KeySource::Attr(a) => a == attr,
@@ -437,6 +443,11 @@ mod tests {
         assert!(wanted > c.entries().len() * 2, "every entry wants several attributes");
         let log_group = c.get("aws_cloudwatch_log_group").unwrap();
         assert!(log_group.wants("name") && !log_group.wants("nothing"));
+        // The filter the parsers use: the same lists, and identity and tags of unknown types.
+        assert!(c.keep("aws_instance", "ami") && c.keep("aws_instance", "tags_all"));
+        assert!(!c.keep("aws_instance", "user_data"));
+        assert!(c.keep("no_such_type", "id") && c.keep("no_such_type", "labels"));
+        assert!(!c.keep("no_such_type", "ami"));
     }
 
     #[test]

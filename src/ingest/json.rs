@@ -247,6 +247,14 @@ impl Field<'_> {
         self.to_value().unwrap_or(Value::Null)
     }
 
+    /// The value, `Null` when absent, without copying a number, boolean, array or object.
+    pub(crate) fn value_ref(&self) -> std::borrow::Cow<'_, Value> {
+        match self {
+            Field::Other(v) => std::borrow::Cow::Borrowed(v),
+            other => std::borrow::Cow::Owned(other.value()),
+        }
+    }
+
     /// The value when present (`get(..).cloned()`).
     pub(crate) fn to_value(&self) -> Option<Value> {
         match self {
@@ -551,7 +559,7 @@ pub trait AttributeFilter: Sync {
 /// [`AttributeFilter::for_type`]'s answer.
 pub enum TypeFilter<'s> {
     Dynamic(&'s dyn AttributeFilter, &'s str),
-    /// The attributes every type keeps ([`ALWAYS_KEPT`]) and these (sorted).
+    /// These attributes (sorted; the catalog's lists hold [`ALWAYS_KEPT`] too).
     Listed(&'s [String]),
 }
 
@@ -563,9 +571,7 @@ impl TypeFilter<'_> {
     pub fn keep(&self, attribute: &str) -> bool {
         match self {
             TypeFilter::Dynamic(f, t) => f.keep(t, attribute),
-            TypeFilter::Listed(l) => {
-                ALWAYS_KEPT.contains(&attribute) || l.binary_search_by(|w| w.as_str().cmp(attribute)).is_ok()
-            }
+            TypeFilter::Listed(l) => l.binary_search_by(|w| w.as_str().cmp(attribute)).is_ok(),
         }
     }
 }

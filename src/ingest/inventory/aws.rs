@@ -1299,8 +1299,8 @@ fn ec2<'t>(ctx: &Ctx<'_, '_>, top: &TopLevel<'t>, text: &'t str, kind: Ec2Kind) 
                     let nctx = NormalizeCtx { self_id: Some(id) };
                     r.attr("group_name", rec.group_name.value())
                         .attr("vpc_id", rec.vpc_id.value())
-                        .attr("ingress", sg_rules(&rec.ip_permissions.value(), &nctx))
-                        .attr("egress", sg_rules(&rec.ip_permissions_egress.value(), &nctx))
+                        .attr("ingress", sg_rules(&rec.ip_permissions.value_ref(), &nctx))
+                        .attr("egress", sg_rules(&rec.ip_permissions_egress.value_ref(), &nctx))
                 }
                 Ec2Kind::InternetGateways => {
                     let vpcs: Vec<Value> = match &rec.attachments {
@@ -1375,8 +1375,8 @@ fn iam<'t>(
             r = r.key(KeyKind::UniqueId, u);
         }
         r = r.attr("path", rec.path.value());
-        if let Some(d) = rec.assume_role_policy_document.to_value() {
-            r = r.attr("assume_role_policy", json_doc(&d));
+        if rec.assume_role_policy_document.present() {
+            r = r.attr("assume_role_policy", json_doc(&rec.assume_role_policy_document.value_ref()));
         }
         if let Tags::Read(tags) = rec.tags {
             r.tags = tags;
