@@ -198,16 +198,13 @@ pub fn expand(args: &[InputArg]) -> Expanded {
 /// account gives no hint (its own parse reports what is wrong with it).
 fn collected_accounts(sources: &mut [Source]) {
     use std::collections::{HashMap, HashSet};
-    let split = |name: &str| -> (String, String) {
-        match name.rsplit_once('/') {
-            Some((dir, file)) => (dir.to_owned(), file.to_owned()),
-            None => (String::new(), name.to_owned()),
-        }
-    };
+    fn split(name: &str) -> (&str, &str) {
+        name.rsplit_once('/').unwrap_or(("", name))
+    }
     let mut folders: HashMap<String, (std::sync::Arc<str>, HashSet<String>)> = HashMap::new();
     for s in sources.iter() {
         let (dir, file) = split(&s.name);
-        if file != crate::collect::MANIFEST_FILE || folders.contains_key(&dir) {
+        if file != crate::collect::MANIFEST_FILE || folders.contains_key(dir) {
             continue;
         }
         let Ok(bytes) = s.bytes() else { continue };
@@ -215,17 +212,16 @@ fn collected_accounts(sources: &mut [Source]) {
         let Some(account) = m.account.filter(|a| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit())) else {
             continue;
         };
-        folders.insert(dir, (std::sync::Arc::from(account), m.calls.into_iter().map(|c| c.file).collect()));
+        folders.insert(dir.to_owned(), (std::sync::Arc::from(account), m.calls.into_iter().map(|c| c.file).collect()));
     }
     if folders.is_empty() {
         return;
     }
     for s in sources.iter_mut() {
         let (dir, file) = split(&s.name);
-        if let Some((account, files)) = folders.get(&dir) {
-            if files.contains(&file) {
-                s.collected_account = Some(account.clone());
-            }
+        let hint = folders.get(dir).filter(|(_, files)| files.contains(file)).map(|(account, _)| account.clone());
+        if hint.is_some() {
+            s.collected_account = hint;
         }
     }
 }
