@@ -1,5 +1,7 @@
 //! `drifted`: managed resources whose tags or catalog attributes differ from the cloud.
 
+use std::borrow::Cow;
+
 use serde_json::{Map, Value};
 
 use super::join::state_tags;
@@ -40,7 +42,7 @@ fn drift(ctx: &Ctx<'_>, m: &super::join::Match) -> Option<Finding> {
     let mut after = Map::new();
     let tags = state_tags(e, i);
     if let (Some(want), Some(have)) = (&tags, &r.tags) {
-        if want != have {
+        if **want != *have {
             before.insert("tags".into(), serde_json::to_value(want).unwrap_or_default());
             after.insert("tags".into(), serde_json::to_value(have).unwrap_or_default());
         }
@@ -48,13 +50,14 @@ fn drift(ctx: &Ctx<'_>, m: &super::join::Match) -> Option<Finding> {
     let nctx = NormalizeCtx { self_id: i.id() };
     for c in &e.compare {
         let (Some(sv), Some(cv)) = (i.attributes.get(&c.attr), r.attributes.get(&c.attr)) else { continue };
+        // Compared as they are unless normalized; copied only when they differ.
         let (sv, cv) = match &c.normalizer {
-            Some(n) => (normalize::apply(n, sv, &nctx), normalize::apply(n, cv, &nctx)),
-            None => (sv.clone(), cv.clone()),
+            Some(n) => (Cow::Owned(normalize::apply(n, sv, &nctx)), Cow::Owned(normalize::apply(n, cv, &nctx))),
+            None => (Cow::Borrowed(sv), Cow::Borrowed(cv)),
         };
         if !semantically_equal(&sv, &cv) {
-            before.insert(c.attr.clone(), sv);
-            after.insert(c.attr.clone(), cv);
+            before.insert(c.attr.clone(), sv.into_owned());
+            after.insert(c.attr.clone(), cv.into_owned());
         }
     }
     if before.is_empty() && after.is_empty() {

@@ -133,10 +133,13 @@ impl Join {
 }
 
 /// An instance's tags as the cloud should show them (the catalog's `tags_attr`), `aws:` tags
-/// dropped; `None` when the state does not record them.
-pub fn state_tags(e: &Entry, i: &Instance) -> Option<crate::model::CompactMap<String>> {
+/// dropped; `None` when the state does not record them. Borrowed from the instance unless
+/// something had to be dropped or converted.
+pub fn state_tags<'i>(e: &Entry, i: &'i Instance) -> Option<std::borrow::Cow<'i, crate::model::CompactMap<String>>> {
     let mut m = i.tag_map(&e.tags_attr).or_else(|| i.tag_map("tags"))?.ok()?;
-    m.retain(|k, _| !k.starts_with("aws:"));
+    if m.keys().any(|k| k.starts_with("aws:")) {
+        m.to_mut().retain(|k, _| !k.starts_with("aws:"));
+    }
     Some(m)
 }
 

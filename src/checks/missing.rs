@@ -37,7 +37,7 @@ impl Check for Missing {
                 terraform_type: Some(&i.address.type_),
                 cloud_id: Some(&cloud_id),
                 address: Some(&addr),
-                tags: tags.as_ref(),
+                tags: tags.as_deref(),
             };
             if ctx.excepted(&subject) {
                 continue;

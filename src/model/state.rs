@@ -91,16 +91,15 @@ impl Instance {
     /// The tag or label map `name` as the state records it: `None` when the attribute is not
     /// kept, `Some(Null)`-like empty when it is null, `Err` with the value when it is not an
     /// object (shapes terraform does not write).
-    pub fn tag_map(&self, name: &str) -> Option<Result<CompactMap<String>, &Value>> {
+    pub fn tag_map(&self, name: &str) -> Option<Result<std::borrow::Cow<'_, CompactMap<String>>, &Value>> {
         if let Some(m) = self.tag_maps.get(name) {
-            return Some(Ok(m.clone()));
+            return Some(Ok(std::borrow::Cow::Borrowed(m)));
         }
         Some(match self.attributes.get(name)? {
-            Value::Object(o) => Ok(o
-                .iter()
-                .map(|(k, v)| (k.as_str(), v.as_str().map_or_else(|| v.to_string(), str::to_owned)))
-                .collect()),
-            Value::Null => Ok(CompactMap::new()),
+            Value::Object(o) => Ok(std::borrow::Cow::Owned(
+                o.iter().map(|(k, v)| (k.as_str(), v.as_str().map_or_else(|| v.to_string(), str::to_owned))).collect(),
+            )),
+            Value::Null => Ok(std::borrow::Cow::Owned(CompactMap::new())),
             other => Err(other),
         })
     }

@@ -121,25 +121,55 @@ impl<'de> Deserialize<'de> for Tags {
 }
 
 /// One `{"Key": k, "Value": v}` (or lower-case) element of a tag list.
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
+#[derive(Debug, Default)]
 struct TagFields<'a> {
-    #[serde(rename = "Key", borrow)]
     key_upper: Field<'a>,
-    #[serde(rename = "key", borrow)]
     key_lower: Field<'a>,
-    #[serde(rename = "Value", borrow)]
     value_upper: Field<'a>,
-    #[serde(rename = "value", borrow)]
     value_lower: Field<'a>,
 }
 
 #[derive(Debug, Default)]
 struct TagItem<'a>(TagFields<'a>);
 
+/// Read as [`Obj`] reads a [`TagFields`] (anything but an object has no members), member by
+/// member: tags are read by the million, and need no record offset.
 impl<'de: 'a, 'a> Deserialize<'de> for TagItem<'a> {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Obj::<TagFields<'a>>::deserialize(d).map(|o| TagItem(o.0))
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = TagItem<'a>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a tag")
+            }
+            skip_other_values!(TagItem::default());
+            null_is!(TagItem::default());
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut s: A) -> Result<Self::Value, A::Error> {
+                while s.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+                Ok(TagItem::default())
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Self::Value, A::Error> {
+                let mut t = TagFields::default();
+                while let Some(k) = m.next_key::<KeyRef<'de>>()? {
+                    let (name, slot) = match k.0.as_ref() {
+                        "Key" => ("Key", &mut t.key_upper),
+                        "key" => ("key", &mut t.key_lower),
+                        "Value" => ("Value", &mut t.value_upper),
+                        "value" => ("value", &mut t.value_lower),
+                        _ => {
+                            m.next_value::<serde::de::IgnoredAny>()?;
+                            continue;
+                        }
+                    };
+                    if slot.present() {
+                        return Err(serde::de::Error::duplicate_field(name));
+                    }
+                    *slot = m.next_value::<Field<'de>>()?;
+                }
+                Ok(TagItem(t))
+            }
+        }
+        d.deserialize_any(V(std::marker::PhantomData))
     }
 }
 
