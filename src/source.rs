@@ -31,6 +31,10 @@ pub struct Source {
     /// The name findings and diagnostics show: the path as given, `<stdin>`, or a URL.
     pub name: String,
     pub origin: Origin,
+    /// The account a `driftlock collect` manifest of the same folder names, when it lists this
+    /// file among its calls: a hint for the file's records and coverage (a record's own
+    /// account wins). Set when the inputs are expanded.
+    pub collected_account: Option<Arc<str>>,
 }
 
 /// Every input of a run, addressed by [`SourceId`].
@@ -71,11 +75,11 @@ impl Sources {
 impl Source {
     pub fn file(path: impl Into<PathBuf>) -> Self {
         let path = path.into();
-        Source { name: display_path(&path), origin: Origin::Path(path) }
+        Source { name: display_path(&path), origin: Origin::Path(path), collected_account: None }
     }
 
     pub fn memory(name: impl Into<String>, bytes: impl Into<Arc<[u8]>>) -> Self {
-        Source { name: name.into(), origin: Origin::Memory(bytes.into()) }
+        Source { name: name.into(), origin: Origin::Memory(bytes.into()), collected_account: None }
     }
 
     /// Reads standard input whole.

@@ -147,7 +147,8 @@ const EC2_CALLS: &[(&str, &str, &str)] = &[
     ("DescribeInstances", "ec2:DescribeInstances", "ec2-describe-instances"),
 ];
 
-/// The types AWS Config is asked for (the clean-account check's), and their file stems.
+/// The types AWS Config is asked for (those the clean-account preset requires: `policies/presets/aws.toml`),
+/// and their file stems. Each costs one call per region: nothing else is asked for.
 const CONFIG_TYPES: &[(&str, &str)] = &[
     ("AWS::EC2::VPC", "ec2-vpc"),
     ("AWS::EC2::Subnet", "ec2-subnet"),
@@ -155,6 +156,7 @@ const CONFIG_TYPES: &[(&str, &str)] = &[
     ("AWS::EC2::InternetGateway", "ec2-internet-gateway"),
     ("AWS::EC2::RouteTable", "ec2-route-table"),
     ("AWS::EC2::NetworkAcl", "ec2-network-acl"),
+    ("AWS::EC2::DHCPOptions", "ec2-dhcp-options"),
     ("AWS::EC2::Instance", "ec2-instance"),
     ("AWS::IAM::Role", "iam-role"),
     ("AWS::IAM::User", "iam-user"),
@@ -635,7 +637,7 @@ async fn region_calls(ctx: Arc<Run>, region: String, calls: Vec<CallSpec>) -> Ve
     }
     let mut outcomes: Vec<Outcome> = out.into_iter().map(|(_, _, o)| o).collect();
     if !keys.is_empty() {
-        outcomes.push(batch_get(&ctx, &region, keys).await);
+        outcomes.extend(batch_get(&ctx, &region, keys).await);
     }
     outcomes
 }
@@ -742,73 +744,181 @@ async fn paged(ctx: &Run, spec: &CallSpec, region: &str, progress_region: &str) 
     ))
 }
 
-/// `BatchGetResourceConfig` for what Config discovered (100 keys a call), merged into one
-/// `config-batch-get.REGION.json`.
-async fn batch_get(ctx: &Run, region: &str, keys: Vec<serde_json::Value>) -> Outcome {
+/// One of Config's batch reads: which operation, the members of its request and answer, and
+/// how an entry it leaves unprocessed is asked again and named.
+struct BatchRead<'a> {
+    op: &'static str,
+    action: &'static str,
+    /// The file's stem (`config-batch-get`).
+    stem: &'static str,
+    /// The request's list member (`resourceKeys`).
+    request_key: &'static str,
+    /// Other members of every request (the aggregator's name).
+    fixed: Vec<(&'static str, &'a str)>,
+    /// The answer's items (`baseConfigurationItems`) and what it left unprocessed.
+    items_key: &'static str,
+    unprocessed_key: &'static str,
+    /// What the entries are called in the gap's message (`resource keys`).
+    noun: &'static str,
+    /// An unprocessed entry as the next request sends it.
+    retry_id: fn(&Out) -> Option<serde_json::Value>,
+    /// An unprocessed entry as the gap names it.
+    describe: fn(&Out) -> String,
+}
+
+/// A `ResourceKey` as a request sends it.
+fn resource_key(item: &Out) -> Option<serde_json::Value> {
+    let t = item.get("resourceType").and_then(Out::as_str)?;
+    let id = item.get("resourceId").and_then(Out::as_str)?;
+    Some(serde_json::json!({ "resourceType": t, "resourceId": id }))
+}
+
+/// `BatchGetResourceConfig` for what Config discovered in a region (100 keys a call), merged
+/// into one `config-batch-get.REGION.json`.
+async fn batch_get(ctx: &Run, region: &str, keys: Vec<serde_json::Value>) -> Vec<Outcome> {
+    let read = BatchRead {
+        op: "BatchGetResourceConfig",
+        action: "config:BatchGetResourceConfig",
+        stem: "config-batch-get",
+        request_key: "resourceKeys",
+        fixed: Vec::new(),
+        items_key: "baseConfigurationItems",
+        unprocessed_key: "unprocessedResourceKeys",
+        noun: "resource keys",
+        retry_id: resource_key,
+        describe: |u| {
+            let s = |k: &str| u.get(k).and_then(Out::as_str).unwrap_or("?").to_owned();
+            format!("{} {}", s("resourceType"), s("resourceId"))
+        },
+    };
+    batch_read(ctx, &read, region, keys).await
+}
+
+/// Reads `ids` with a Config batch operation (100 a call), merged into one `STEM.REGION.json`.
+/// Entries the service leaves unprocessed are asked again (backing off as for throttling);
+/// those still unprocessed after the retry policy's attempts stay in the file's unprocessed
+/// member and are a coverage gap of the manifest: the file is written, and named incomplete.
+async fn batch_read(ctx: &Run, read: &BatchRead<'_>, region: &str, ids: Vec<serde_json::Value>) -> Vec<Outcome> {
     let started = now();
     let t0 = Instant::now();
-    let action = "config:BatchGetResourceConfig";
-    let file = file_name("config-batch-get", region);
+    let action = read.action;
+    let file = file_name(read.stem, region);
     let mut items: Option<Vec<Out>> = None;
     let mut unprocessed: Option<Vec<Out>> = None;
     let mut pages = 0;
-    for chunk in keys.chunks(100) {
-        let req = Request {
-            service: "config",
-            op: "BatchGetResourceConfig",
-            region: region.to_owned(),
-            params: Vec::new(),
-            json: Some(serde_json::json!({ "resourceKeys": chunk })),
-        };
-        match ctx.client.call(&req).await {
-            Ok(page) => {
-                pages += 1;
-                // What one call prints, or the pages' lists joined (a member only when a page
-                // had it, as the CLI prints only what the service sent).
-                if let Some(Out::List(l)) = page.get("baseConfigurationItems") {
-                    items.get_or_insert_with(Vec::new).extend(l.iter().cloned());
-                }
-                if let Some(Out::List(l)) = page.get("unprocessedResourceKeys") {
-                    unprocessed.get_or_insert_with(Vec::new).extend(l.iter().cloned());
-                }
+    let attempts = ctx.client.retry.max_attempts.max(1);
+    for chunk in ids.chunks(100) {
+        let mut pending: Vec<serde_json::Value> = chunk.to_vec();
+        let mut attempt = 1;
+        loop {
+            let mut body = serde_json::Map::new();
+            for (k, v) in &read.fixed {
+                body.insert((*k).to_owned(), serde_json::Value::String((*v).to_owned()));
             }
-            Err(e) => {
-                return Err(ErrorRecord {
-                    call: action.into(),
-                    region: region.to_owned(),
-                    file,
-                    action: action.into(),
-                    denied: e.denied(),
-                    code: e.code,
-                    status: e.status,
-                    message: e.message,
-                });
+            body.insert(read.request_key.to_owned(), serde_json::Value::Array(pending));
+            let req = Request {
+                service: "config",
+                op: read.op,
+                region: region.to_owned(),
+                params: Vec::new(),
+                json: Some(serde_json::Value::Object(body)),
+            };
+            let page = match ctx.client.call(&req).await {
+                Ok(page) => page,
+                Err(e) => {
+                    return vec![Err(ErrorRecord {
+                        call: action.into(),
+                        region: region.to_owned(),
+                        file,
+                        action: action.into(),
+                        denied: e.denied(),
+                        code: e.code,
+                        status: e.status,
+                        message: e.message,
+                    })];
+                }
+            };
+            pages += 1;
+            // What one call prints, or the pages' lists joined (a member only when a page had
+            // it, as the CLI prints only what the service sent).
+            if let Some(Out::List(l)) = page.get(read.items_key) {
+                items.get_or_insert_with(Vec::new).extend(l.iter().cloned());
             }
+            let left: &[Out] = match page.get(read.unprocessed_key) {
+                Some(Out::List(l)) => {
+                    unprocessed.get_or_insert_with(Vec::new);
+                    l
+                }
+                _ => &[],
+            };
+            if left.is_empty() {
+                break;
+            }
+            if attempt >= attempts {
+                unprocessed.get_or_insert_with(Vec::new).extend(left.iter().cloned());
+                break;
+            }
+            pending = left.iter().filter_map(read.retry_id).collect();
+            if pending.is_empty() {
+                unprocessed.get_or_insert_with(Vec::new).extend(left.iter().cloned());
+                break;
+            }
+            ctx.client.retries.fetch_add(1, Ordering::Relaxed);
+            tokio::time::sleep(ctx.client.retry.delay(attempt - 1)).await;
+            attempt += 1;
         }
     }
     let records = items.as_ref().map_or(0, Vec::len);
-    let mut members = Vec::new();
-    if let Some(items) = items {
-        members.push(("baseConfigurationItems".to_owned(), Out::List(items)));
-    }
-    if let Some(keys) = unprocessed {
-        members.push(("unprocessedResourceKeys".to_owned(), Out::List(keys)));
-    }
-    let out = Out::Obj(members);
-    Ok((
-        CallRecord {
+    let left = unprocessed.as_ref().map_or(0, Vec::len);
+    let gap = (left > 0).then(|| {
+        let list = unprocessed.as_deref().unwrap_or(&[]);
+        let mut named: Vec<String> = list.iter().take(5).map(read.describe).collect();
+        if left > named.len() {
+            named.push(format!("and {} more", left - named.len()));
+        }
+        let code: String = {
+            let mut c = read.unprocessed_key.to_owned();
+            if let Some(first) = c.get_mut(..1) {
+                first.make_ascii_uppercase();
+            }
+            c
+        };
+        ErrorRecord {
             call: action.into(),
             region: region.to_owned(),
-            file,
-            pages,
-            records,
-            started,
-            millis: t0.elapsed().as_millis() as u64,
-        },
-        out,
-    ))
+            file: file.clone(),
+            action: action.into(),
+            denied: false,
+            code,
+            status: None,
+            message: format!(
+                "{left} of {} {} stayed unprocessed after {attempts} attempts: {}",
+                ids.len(),
+                read.noun,
+                named.join(", ")
+            ),
+        }
+    });
+    let mut members = Vec::new();
+    if let Some(items) = items {
+        members.push((read.items_key.to_owned(), Out::List(items)));
+    }
+    if let Some(keys) = unprocessed {
+        members.push((read.unprocessed_key.to_owned(), Out::List(keys)));
+    }
+    let record = CallRecord {
+        call: action.into(),
+        region: region.to_owned(),
+        file,
+        pages,
+        records,
+        started,
+        millis: t0.elapsed().as_millis() as u64,
+    };
+    let mut out = vec![Ok((record, Out::Obj(members)))];
+    out.extend(gap.map(Err));
+    out
 }
-
 /// `SelectAggregateResourceConfig` over a Config aggregator: every resource of every account
 /// and region the aggregator sees.
 async fn select_aggregate(ctx: &Run, aggregator: &str, home: &str) -> Outcome {
@@ -870,129 +980,26 @@ async fn list_aggregate(ctx: &Run, aggregator: &str, home: &str) -> Vec<Outcome>
 }
 
 /// `BatchGetAggregateResourceConfig` for what the aggregator listed (100 identifiers a call),
-/// merged into one `config-batch-get-aggregate.REGION.json`. Identifiers the service leaves
-/// unprocessed are asked again (backing off as for throttling); those still unprocessed after
-/// the retry policy's attempts stay in the file's `UnprocessedResourceIdentifiers` and are a
-/// coverage gap of the manifest.
+/// merged into one `config-batch-get-aggregate.REGION.json`; unprocessed identifiers as
+/// [`batch_read`] handles them.
 async fn batch_get_aggregate(ctx: &Run, aggregator: &str, region: &str, ids: Vec<serde_json::Value>) -> Vec<Outcome> {
-    let started = now();
-    let t0 = Instant::now();
-    let action = "config:BatchGetAggregateResourceConfig";
-    let file = file_name("config-batch-get-aggregate", region);
-    let mut items: Option<Vec<Out>> = None;
-    let mut unprocessed: Option<Vec<Out>> = None;
-    let mut pages = 0;
-    let attempts = ctx.client.retry.max_attempts.max(1);
-    for chunk in ids.chunks(100) {
-        let mut pending: Vec<serde_json::Value> = chunk.to_vec();
-        let mut attempt = 1;
-        loop {
-            let req = Request {
-                service: "config",
-                op: "BatchGetAggregateResourceConfig",
-                region: region.to_owned(),
-                params: Vec::new(),
-                json: Some(serde_json::json!({
-                    "ConfigurationAggregatorName": aggregator,
-                    "ResourceIdentifiers": pending,
-                })),
-            };
-            let page = match ctx.client.call(&req).await {
-                Ok(page) => page,
-                Err(e) => {
-                    return vec![Err(ErrorRecord {
-                        call: action.into(),
-                        region: region.to_owned(),
-                        file,
-                        action: action.into(),
-                        denied: e.denied(),
-                        code: e.code,
-                        status: e.status,
-                        message: e.message,
-                    })];
-                }
-            };
-            pages += 1;
-            // What one call prints, or the pages' lists joined (a member only when a page had
-            // it, as the CLI prints only what the service sent).
-            if let Some(Out::List(l)) = page.get("BaseConfigurationItems") {
-                items.get_or_insert_with(Vec::new).extend(l.iter().cloned());
-            }
-            let left: &[Out] = match page.get("UnprocessedResourceIdentifiers") {
-                Some(Out::List(l)) => {
-                    unprocessed.get_or_insert_with(Vec::new);
-                    l
-                }
-                _ => &[],
-            };
-            if left.is_empty() {
-                break;
-            }
-            if attempt >= attempts {
-                unprocessed.get_or_insert_with(Vec::new).extend(left.iter().cloned());
-                break;
-            }
-            pending = left.iter().filter_map(aggregate_id).collect();
-            if pending.is_empty() {
-                unprocessed.get_or_insert_with(Vec::new).extend(left.iter().cloned());
-                break;
-            }
-            ctx.client.retries.fetch_add(1, Ordering::Relaxed);
-            tokio::time::sleep(ctx.client.retry.delay(attempt - 1)).await;
-            attempt += 1;
-        }
-    }
-    let records = items.as_ref().map_or(0, Vec::len);
-    let left = unprocessed.as_ref().map_or(0, Vec::len);
-    let gap = (left > 0).then(|| {
-        let list = unprocessed.as_deref().unwrap_or(&[]);
-        let mut named: Vec<String> = list
-            .iter()
-            .take(5)
-            .map(|u| {
-                let s = |k: &str| u.get(k).and_then(Out::as_str).unwrap_or("?");
-                format!("{} {} ({} {})", s("ResourceType"), s("ResourceId"), s("SourceAccountId"), s("SourceRegion"))
-            })
-            .collect();
-        if left > named.len() {
-            named.push(format!("and {} more", left - named.len()));
-        }
-        ErrorRecord {
-            call: action.into(),
-            region: region.to_owned(),
-            file: file.clone(),
-            action: action.into(),
-            denied: false,
-            code: "UnprocessedResourceIdentifiers".into(),
-            status: None,
-            message: format!(
-                "{left} of {} resource identifiers stayed unprocessed after {attempts} attempts: {}",
-                ids.len(),
-                named.join(", ")
-            ),
-        }
-    });
-    let mut members = Vec::new();
-    if let Some(items) = items {
-        members.push(("BaseConfigurationItems".to_owned(), Out::List(items)));
-    }
-    if let Some(keys) = unprocessed {
-        members.push(("UnprocessedResourceIdentifiers".to_owned(), Out::List(keys)));
-    }
-    let record = CallRecord {
-        call: action.into(),
-        region: region.to_owned(),
-        file,
-        pages,
-        records,
-        started,
-        millis: t0.elapsed().as_millis() as u64,
+    let read = BatchRead {
+        op: "BatchGetAggregateResourceConfig",
+        action: "config:BatchGetAggregateResourceConfig",
+        stem: "config-batch-get-aggregate",
+        request_key: "ResourceIdentifiers",
+        fixed: vec![("ConfigurationAggregatorName", aggregator)],
+        items_key: "BaseConfigurationItems",
+        unprocessed_key: "UnprocessedResourceIdentifiers",
+        noun: "resource identifiers",
+        retry_id: aggregate_id,
+        describe: |u| {
+            let s = |k: &str| u.get(k).and_then(Out::as_str).unwrap_or("?").to_owned();
+            format!("{} {} ({} {})", s("ResourceType"), s("ResourceId"), s("SourceAccountId"), s("SourceRegion"))
+        },
     };
-    let mut out = vec![Ok((record, Out::Obj(members)))];
-    out.extend(gap.map(Err));
-    out
+    batch_read(ctx, &read, region, ids).await
 }
-
 /// `aws://live[?regions=us-east-1,eu-west-1]`: the collection's options.
 pub fn parse_live_url(url: &str) -> Result<Options, String> {
     let rest = url.strip_prefix("aws://live").ok_or_else(|| format!("`{url}` is not aws://live[?regions=…]"))?;

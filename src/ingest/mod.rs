@@ -188,7 +188,42 @@ pub fn expand(args: &[InputArg]) -> Expanded {
             sources.push(Source::file(&arg.path));
         }
     }
+    collected_accounts(&mut sources);
     Expanded { sources, errors }
+}
+
+/// The files of a `driftlock collect` folder take the account its `manifest.json` names: each
+/// file the manifest lists among its calls, in the same folder (a directory walked, or
+/// `aws://live`). The manifest is read once per folder; one that cannot be read or names no
+/// account gives no hint (its own parse reports what is wrong with it).
+fn collected_accounts(sources: &mut [Source]) {
+    use std::collections::{HashMap, HashSet};
+    fn split(name: &str) -> (&str, &str) {
+        name.rsplit_once('/').unwrap_or(("", name))
+    }
+    let mut folders: HashMap<String, (std::sync::Arc<str>, HashSet<String>)> = HashMap::new();
+    for s in sources.iter() {
+        let (dir, file) = split(&s.name);
+        if file != crate::collect::MANIFEST_FILE || folders.contains_key(dir) {
+            continue;
+        }
+        let Ok(bytes) = s.bytes() else { continue };
+        let Ok(m) = serde_json::from_slice::<crate::collect::Manifest>(&bytes) else { continue };
+        let Some(account) = m.account.filter(|a| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit())) else {
+            continue;
+        };
+        folders.insert(dir.to_owned(), (std::sync::Arc::from(account), m.calls.into_iter().map(|c| c.file).collect()));
+    }
+    if folders.is_empty() {
+        return;
+    }
+    for s in sources.iter_mut() {
+        let (dir, file) = split(&s.name);
+        let hint = folders.get(dir).filter(|(_, files)| files.contains(file)).map(|(account, _)| account.clone());
+        if hint.is_some() {
+            s.collected_account = hint;
+        }
+    }
 }
 
 fn walk_dir(dir: &Path, role: Role, sources: &mut Vec<Source>, errors: &mut Vec<InputError>) {
@@ -404,12 +439,23 @@ pub fn parse_source_with(
             )));
         }
         let text = source.str_of(head)?;
-        parse_text(id, &source.name, text, catalog)
+        parse_text_hinted(id, &source.name, text, catalog, source.collected_account.as_deref())
     })
 }
 
 /// Recognises and parses a decoded text.
 pub fn parse_text(id: SourceId, name: &str, text: &str, catalog: &Catalog) -> Result<Parsed, InputError> {
+    parse_text_hinted(id, name, text, catalog, None)
+}
+
+/// [`parse_text`] of a file a `driftlock collect` manifest vouches was collected in `account`.
+fn parse_text_hinted(
+    id: SourceId,
+    name: &str,
+    text: &str,
+    catalog: &Catalog,
+    account: Option<&str>,
+) -> Result<Parsed, InputError> {
     let filter: &dyn AttributeFilter = catalog;
     let ctx = FileCtx { id, name, text };
     if text.trim().is_empty() {
@@ -441,7 +487,7 @@ pub fn parse_text(id: SourceId, name: &str, text: &str, catalog: &Catalog) -> Re
             plan::parse(&ctx, &top, fv, filter).map(|p| Parsed::Plan(Box::new(p)))
         }
         Format::LockInfo => parse_lock(&ctx, &top).map(Parsed::Lock),
-        Format::Inventory(fmt) => inventory::parse(fmt, &ctx, &top, catalog).map(Parsed::Inventory),
+        Format::Inventory(fmt) => inventory::parse(fmt, &ctx, &top, catalog, account).map(Parsed::Inventory),
     }
 }
 
@@ -626,6 +672,39 @@ mod tests {
 
     fn parse(text: &str) -> Result<Parsed, InputError> {
         parse_text(SourceId(0), "t.json", text, Catalog::builtin())
+    }
+
+    /// The inventory a source holds, parsed as a scan parses it.
+    fn inventory_of(source: &Source) -> inventory::Part {
+        match parse_source(SourceId(0), source, Catalog::builtin()) {
+            Ok(Parsed::Inventory(p)) => p,
+            other => panic!("{}: {other:?}", source.name),
+        }
+    }
+
+    #[test]
+    fn a_collect_manifest_gives_its_account_to_the_files_it_lists_in_its_folder() {
+        let manifest = r#"{"driftlock_collect": 1, "tool": "driftlock", "account": "123456789012", "partition": "aws",
+            "endpoint": null, "regions": ["us-east-1"], "started": "", "finished": "", "errors": [], "retries": 0,
+            "calls": [{"call": "iam:ListUsers", "region": "us-east-1", "file": "iam-list-users.us-east-1.json",
+                       "pages": 1, "records": 0, "started": "", "millis": 1}]}"#;
+        let users = r#"{"Users": []}"#;
+        let mut sources = vec![
+            Source::memory("inv/iam-list-users.us-east-1.json", users.as_bytes()),
+            Source::memory("inv/manifest.json", manifest.as_bytes()),
+            // Not a call of the manifest, or not in its folder: no hint.
+            Source::memory("inv/users.json", users.as_bytes()),
+            Source::memory("other/iam-list-users.us-east-1.json", users.as_bytes()),
+            Source::memory("inv/sub/iam-list-users.us-east-1.json", users.as_bytes()),
+        ];
+        collected_accounts(&mut sources);
+        let hinted: Vec<Option<&str>> = sources.iter().map(|s| s.collected_account.as_deref()).collect();
+        assert_eq!(hinted, [Some("123456789012"), None, None, None, None]);
+        // The empty listing vouches for users of that account only; without the manifest, for
+        // any (nothing in it says which).
+        let account = |s: &Source| inventory_of(s).coverage.iter().map(|c| c.account.clone()).collect::<Vec<_>>();
+        assert_eq!(account(&sources[0]), [Some("123456789012".to_owned())]);
+        assert_eq!(account(&sources[2]), [None]);
     }
 
     fn err_code(text: &str) -> &'static str {

@@ -649,7 +649,9 @@ pub(crate) fn parse<'t>(
         DocFormat::AwsTagging => tagging(ctx, top, text),
         DocFormat::AwsConfigDiscovered => config_discovered(ctx, top, text),
         DocFormat::AwsConfigBatch => {
-            config_items(ctx, top, text, "baseConfigurationItems", "aws-config-batch-get", false)
+            let mut part = config_items(ctx, top, text, "baseConfigurationItems", "aws-config-batch-get", false)?;
+            unprocessed_note(ctx, top, &mut part, "unprocessedResourceKeys", "resource key(s)")?;
+            Ok(part)
         }
         DocFormat::AwsConfigAggregateDiscovered => config_aggregate_discovered(&aggregated(ctx), top, text),
         DocFormat::AwsConfigAggregateBatch => {
@@ -661,13 +663,7 @@ pub(crate) fn parse<'t>(
                 "aws-config-batch-get-aggregate",
                 false,
             )?;
-            let left = value_records(ctx, top, "UnprocessedResourceIdentifiers")?.len();
-            if left > 0 {
-                part.notes.push(format!(
-                    "{}: {left} resource identifier(s) are in UnprocessedResourceIdentifiers: their configuration items are not in the file",
-                    ctx.file.name
-                ));
-            }
+            unprocessed_note(ctx, top, &mut part, "UnprocessedResourceIdentifiers", "resource identifier(s)")?;
             Ok(part)
         }
         DocFormat::AwsConfigHistory => config_items(ctx, top, text, "configurationItems", "aws-config-history", false),
@@ -723,6 +719,26 @@ pub(crate) fn parse<'t>(
             "ssm-describe-parameters",
         ),
     }
+}
+
+/// A batch read's entries the service left unprocessed: their items are not in the file. The
+/// items vouch for nothing missing (the listings do), so the file is not wrong, only short: a
+/// note says so; when `driftlock collect` wrote it, its manifest's error is what blocks.
+fn unprocessed_note(
+    ctx: &Ctx<'_, '_>,
+    top: &TopLevel<'_>,
+    part: &mut Part,
+    key: &'static str,
+    noun: &str,
+) -> Result<(), InputError> {
+    let left = value_records(ctx, top, key)?.len();
+    if left > 0 {
+        part.notes.push(format!(
+            "{}: {left} {noun} are in {key}: their configuration items are not in the file",
+            ctx.file.name
+        ));
+    }
+    Ok(())
 }
 
 /// `manifest.json` of `driftlock collect aws`: no resources (the listings are their own
@@ -1540,6 +1556,57 @@ mod tests {
 
     const ACCOUNT: Option<&str> = Some("123456789012");
     const LISTED: &str = "aws-config-list-aggregate-discovered";
+
+    /// A listing that does not say its account vouches for the one its records all show; a
+    /// record's own account wins over the file's hint.
+    #[test]
+    fn a_listing_vouches_for_the_account_its_records_show() {
+        let roles = |accounts: &[&str]| {
+            let list: Vec<String> = accounts
+                .iter()
+                .enumerate()
+                .map(|(i, a)| {
+                    format!(r#"{{"RoleName": "r{i}", "RoleId": "AROA{i}", "Path": "/", "Arn": "arn:aws:iam::{a}:role/r{i}"}}"#)
+                })
+                .collect();
+            format!(r#"{{"Roles": [{}]}}"#, list.join(","))
+        };
+        let vouched = |text: &str| match parse_text(SourceId(0), "iam-list-roles.json", text, Catalog::builtin()) {
+            Ok(Parsed::Inventory(p)) => p.coverage.iter().map(|c| c.account.clone()).collect::<Vec<_>>(),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(vouched(&roles(&["111111111111", "111111111111"])), [Some("111111111111".to_owned())]);
+        // Two accounts, or none shown: nothing narrows it.
+        assert_eq!(vouched(&roles(&["111111111111", "222222222222"])), [None]);
+        assert_eq!(vouched(&roles(&[])), [None]);
+        // An AWSLogs path names the account; a record's ARN still places the record.
+        let text = roles(&["111111111111"]);
+        let name = "AWSLogs/333333333333/iam-list-roles.json";
+        match parse_text(SourceId(0), name, &text, Catalog::builtin()) {
+            Ok(Parsed::Inventory(p)) => {
+                assert_eq!(p.coverage[0].account.as_deref(), Some("333333333333"));
+                assert_eq!(p.resources[0].account.as_deref(), Some("111111111111"));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// `batch-get-resource-config`'s unprocessed keys: the file is read (a file holding only
+    /// them too), vouches for nothing, and says what it lacks.
+    #[test]
+    fn regional_batch_items_with_unprocessed_keys_are_said_to_be_short() {
+        let text = r#"{"baseConfigurationItems": [], "unprocessedResourceKeys": [{"resourceType": "AWS::S3::Bucket", "resourceId": "b"}]}"#;
+        for text in [text.to_owned(), text.replace(r#""baseConfigurationItems": [], "#, "")] {
+            match parse_text(SourceId(0), "config-batch-get.us-east-1.json", &text, Catalog::builtin()) {
+                Ok(Parsed::Inventory(p)) => {
+                    assert!(p.coverage.is_empty() && p.resources.is_empty() && p.errors.is_empty());
+                    assert_eq!(p.notes.len(), 1, "{:?}", p.notes);
+                    assert!(p.notes[0].contains("1 resource key(s) are in unprocessedResourceKeys"), "{}", p.notes[0]);
+                }
+                other => panic!("{text}: {other:?}"),
+            }
+        }
+    }
 
     #[test]
     fn aggregate_listing_places_each_resource_by_its_own_account_and_region() {

@@ -206,7 +206,7 @@ fn detect_aws(top: &TopLevel<'_>) -> Option<DocFormat> {
         AwsTagging
     } else if has("resourceIdentifiers") {
         AwsConfigDiscovered
-    } else if has("baseConfigurationItems") {
+    } else if has("baseConfigurationItems") || has("unprocessedResourceKeys") {
         AwsConfigBatch
     } else if has("ResourceIdentifiers") {
         AwsConfigAggregateDiscovered
@@ -516,20 +516,48 @@ fn single_record(fmt: LineFormat, file: &FileCtx<'_>, catalog: &Catalog) -> Resu
     }
 }
 
+/// Parses an inventory document. `account`: the account a `driftlock collect` manifest says
+/// the file was collected in (a hint, as an `AWSLogs/ACCOUNT/` path is).
 pub(crate) fn parse<'t>(
     fmt: Doc,
     file: &FileCtx<'t>,
     top: &TopLevel<'t>,
     catalog: &Catalog,
+    account: Option<&str>,
 ) -> Result<Part, InputError> {
     match fmt {
         Doc::Aws(fmt) => {
-            let ctx = Ctx { file, catalog, hints: Hints::from_name(file.name) };
-            aws::parse(fmt, &ctx, top, file.text)
+            let mut hints = Hints::from_name(file.name);
+            if hints.account.is_none() {
+                hints.account = account.map(str::to_owned);
+            }
+            let ctx = Ctx { file, catalog, hints };
+            let mut part = aws::parse(fmt, &ctx, top, file.text)?;
+            account_from_records(&mut part);
+            Ok(part)
         }
         Doc::AzureGraph => azure_graph(file, top, catalog),
         Doc::GcpRecord => single_record(LineFormat::GcpExport, file, catalog),
         Doc::GenericRecord => single_record(LineFormat::Generic, file, catalog),
+    }
+}
+
+/// A listing that does not say its account vouches only for the account its records show,
+/// when they all show the same one: `aws iam list-roles` of one account is not a listing of
+/// another's roles. A listing whose records show no account (or none at all) still vouches
+/// whatever the account: nothing in it says which it is.
+fn account_from_records(part: &mut Part) {
+    if part.coverage.iter().all(|c| c.account.is_some()) {
+        return;
+    }
+    let mut accounts = part.resources.iter().map(|r| r.account.as_deref());
+    let Some(Some(first)) = accounts.next() else { return };
+    if !accounts.all(|a| a == Some(first)) {
+        return;
+    }
+    let first = first.to_owned();
+    for c in part.coverage.iter_mut().filter(|c| c.account.is_none()) {
+        c.account = Some(first.clone());
     }
 }
 
