@@ -144,14 +144,14 @@ fn sequencing(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
             let (region, account) = arn
                 .as_deref()
                 .and_then(crate::catalog::arn::Arn::parse)
-                .map(|a| (a.region().map(str::to_owned), a.account().map(str::to_owned)))
+                .map(|a| (a.region(), a.account()))
                 .unwrap_or_default();
             let m = super::join::Match {
                 state: 0,
                 instance: 0,
                 entry: None,
                 resource: None,
-                region: region.or_else(|| i.attributes.get("region").and_then(|r| r.as_str()).map(str::to_owned)),
+                region: region.or_else(|| i.attributes.get("region").and_then(|r| r.as_str())),
                 account,
             };
             owner.entry(touch_key(&super::instance_cloud_id(e, i, &m))).or_insert(pi);

@@ -29,7 +29,7 @@ impl Check for Drifted {
 }
 
 /// The `drifted` finding of one match, if its tags or compared attributes differ.
-fn drift(ctx: &Ctx<'_>, m: &super::join::Match) -> Option<Finding> {
+fn drift(ctx: &Ctx<'_>, m: &super::join::Match<'_>) -> Option<Finding> {
     let estate = ctx.estate;
     let (Some(e), Some(ri)) = (&m.entry, m.resource) else { return None };
     let s = &estate.states[m.state];

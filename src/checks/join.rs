@@ -11,22 +11,23 @@ use crate::catalog::arn::Arn;
 use crate::catalog::{Catalog, Entry};
 use crate::model::{Cloud, Coverage, Estate, Instance, KeyKind, Mode, Scope, State, StateFormat};
 
-/// One managed instance and what it joined with.
+/// One managed instance and what it joined with; region and account are borrowed from the
+/// instance's attributes (half a million instances: no copies).
 #[derive(Debug, Clone)]
-pub struct Match {
+pub struct Match<'e> {
     pub state: usize,
     pub instance: usize,
     pub entry: Option<Arc<Entry>>,
     /// Index into `estate.inventory.resources`.
     pub resource: Option<usize>,
-    pub region: Option<String>,
-    pub account: Option<String>,
+    pub region: Option<&'e str>,
+    pub account: Option<&'e str>,
 }
 
 /// The join.
 #[derive(Debug, Default)]
-pub struct Join {
-    pub matches: Vec<Match>,
+pub struct Join<'e> {
+    pub matches: Vec<Match<'e>>,
     /// For each inventory resource, the first instance that owns it (index into `matches`).
     pub owner: Vec<Option<usize>>,
     /// State types without a catalog entry: instance count and first instance.
@@ -37,16 +38,16 @@ pub struct Join {
 }
 
 /// Where an instance lives: from its ARN, else its `region` attribute (S3 buckets carry one).
-fn instance_place(i: &Instance) -> (Option<String>, Option<String>) {
-    let from_attr = || i.attributes.get("region").and_then(Value::as_str).filter(|r| !r.is_empty()).map(str::to_owned);
+fn instance_place(i: &Instance) -> (Option<&str>, Option<&str>) {
+    let from_attr = || i.attributes.get("region").and_then(Value::as_str).filter(|r| !r.is_empty());
     match i.attributes.get("arn").and_then(Value::as_str).and_then(Arn::parse) {
-        Some(a) => (a.region().map(str::to_owned).or_else(from_attr), a.account().map(str::to_owned)),
+        Some(a) => (a.region().or_else(from_attr), a.account()),
         None => (from_attr(), None),
     }
 }
 
 /// One managed instance joined with the inventory resource it is, by the catalog's keys.
-fn lookup(inv: &crate::model::Inventory, catalog: &Catalog, si: usize, ii: usize, inst: &Instance) -> Match {
+fn lookup<'e>(inv: &crate::model::Inventory, catalog: &Catalog, si: usize, ii: usize, inst: &'e Instance) -> Match<'e> {
     let entry = catalog.get(&inst.address.type_).cloned();
     let (region, account) = instance_place(inst);
     let resource = match &entry {
@@ -56,9 +57,9 @@ fn lookup(inv: &crate::model::Inventory, catalog: &Catalog, si: usize, ii: usize
                 .or_else(|| if k.kind == KeyKind::Arn { inv.find_arn(&k.value) } else { None })?;
             // A name or id match in another region or account is another resource.
             let r = &inv.resources[hit];
-            let agree = |x: &Option<String>, y: &Option<String>| x.is_none() || y.is_none() || x == y;
-            let here = !e.regional || agree(&region, &r.region);
-            (k.kind == KeyKind::Arn || (here && agree(&account, &r.account))).then_some(hit)
+            let agree = |x: Option<&str>, y: Option<&str>| x.is_none() || y.is_none() || x == y;
+            let here = !e.regional || agree(region, r.region.as_deref());
+            (k.kind == KeyKind::Arn || (here && agree(account, r.account.as_deref()))).then_some(hit)
         }),
         None => inst.attributes.get("arn").and_then(Value::as_str).and_then(|a| inv.find_arn(a)).or_else(|| {
             // The generic inventory may list resources under their Terraform type.
@@ -74,8 +75,8 @@ fn audited(estate: &Estate) -> impl Iterator<Item = (usize, &State)> {
     estate.states.iter().enumerate().filter(|(_, s)| s.format != StateFormat::PlanPrior)
 }
 
-impl Join {
-    pub fn build(estate: &Estate, catalog: &Catalog) -> Join {
+impl<'e> Join<'e> {
+    pub fn build(estate: &'e Estate, catalog: &Catalog) -> Join<'e> {
         let inv = &estate.inventory;
         let mut j = Join { owner: vec![None; inv.resources.len()], ..Join::default() };
         for (ci, c) in inv.coverage.iter().enumerate() {
@@ -89,7 +90,7 @@ impl Join {
         // scheduling.
         use rayon::prelude::*;
         let states: Vec<(usize, &State)> = audited(estate).collect();
-        let looked_up: Vec<Vec<Match>> = states
+        let looked_up: Vec<Vec<Match<'e>>> = states
             .par_iter()
             .map(|&(si, s)| {
                 s.instances
@@ -118,14 +119,14 @@ impl Join {
     }
 
     /// The coverage statement that vouches for this instance's presence, if any.
-    pub fn coverage<'e>(&self, estate: &'e Estate, m: &Match, has_tags: bool) -> Option<&'e Coverage> {
+    pub fn coverage<'c>(&self, estate: &'c Estate, m: &Match<'_>, has_tags: bool) -> Option<&'c Coverage> {
         let e = m.entry.as_ref()?;
         let inv = &estate.inventory;
         let typed = self.by_type.get(&e.cloud_type).into_iter().flatten();
         let wild = if e.tagged { self.wildcard.get(&e.cloud).map(Vec::as_slice).unwrap_or(&[]) } else { &[] };
         typed.chain(wild.iter()).map(|ci| &inv.coverage[*ci]).find(|c| {
-            let region_ok = !e.regional || c.region.is_none() || m.region.is_none() || c.region == m.region;
-            let account_ok = c.account.is_none() || m.account.is_none() || c.account == m.account;
+            let region_ok = !e.regional || c.region.is_none() || m.region.is_none() || c.region.as_deref() == m.region;
+            let account_ok = c.account.is_none() || m.account.is_none() || c.account.as_deref() == m.account;
             let scope_ok = c.scope == Scope::All || has_tags;
             region_ok && account_ok && scope_ok
         })
@@ -164,7 +165,7 @@ pub struct InventorySummary {
     pub coverage: f64,
 }
 
-impl Join {
+impl Join<'_> {
     pub fn summary(
         &self,
         estate: &Estate,

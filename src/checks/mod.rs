@@ -34,7 +34,7 @@ pub struct Ctx<'a> {
     /// Provider-default presets in use.
     pub presets: Vec<&'a Preset>,
     /// The join with the cloud inventory, when inventories were given.
-    pub join: Option<join::Join>,
+    pub join: Option<join::Join<'a>>,
     /// Today, for exception expiry.
     pub today: jiff::civil::Date,
     /// The configured phase each state source belongs to (by the phase's `states`).
@@ -122,7 +122,7 @@ pub(crate) fn sighting_list(ctx: &Ctx<'_>, r: &CloudResource) -> String {
 
 /// The canonical id of a state instance: its ARN, or the catalog's template filled from its
 /// attributes, saying which parts are unknown.
-pub(crate) fn instance_cloud_id(e: &Entry, i: &Instance, m: &join::Match) -> String {
+pub(crate) fn instance_cloud_id(e: &Entry, i: &Instance, m: &join::Match<'_>) -> String {
     if let Some(a) = i.attributes.get("arn").and_then(|v| v.as_str()).filter(|a| a.starts_with("arn:")) {
         return a.to_owned();
     }
@@ -131,12 +131,12 @@ pub(crate) fn instance_cloud_id(e: &Entry, i: &Instance, m: &join::Match) -> Str
         return k.value.clone();
     }
     if let Some(t) = &e.arn {
-        let region = m.region.clone().unwrap_or_else(|| "<unknown-region>".into());
-        let account = m.account.clone().unwrap_or_else(|| "<unknown-account>".into());
+        let region = m.region.unwrap_or("<unknown-region>");
+        let account = m.account.unwrap_or("<unknown-account>");
         if let Some(s) = crate::catalog::fill(t, &i.attributes, &|n| match n {
             "partition" => Some("aws".into()),
-            "region" => Some(region.clone()),
-            "account" => Some(account.clone()),
+            "region" => Some(region.to_owned()),
+            "account" => Some(account.to_owned()),
             _ => None,
         }) {
             return s;

@@ -233,7 +233,8 @@ pub fn annotate(outcome: &mut crate::scan::Outcome, map: &AccountMap) {
         .par_iter()
         .filter(|s| need_sources.contains(&s.source))
         .filter_map(|s| {
-            let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+            // Ties go to the smallest id whatever the map's order: the comparison is total.
+            let mut counts: FxHashMap<&str, usize> = FxHashMap::default();
             for i in &s.instances {
                 for key in ["arn", "self_link", "id"] {
                     if let Some(a) = i.attributes.get(key).and_then(Value::as_str).and_then(of_cloud_id) {
