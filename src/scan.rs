@@ -381,11 +381,12 @@ fn change_rows(
     for p in &estate.plans {
         let phase = plan_phase.get(&p.source).and_then(|i| config.map(|c| c.phases[*i].name.clone()));
         for c in p.changes.iter().filter(|c| c.address.mode == crate::model::Mode::Managed) {
-            let r = rows.entry((phase.clone(), c.address.type_.clone())).or_insert_with(|| crate::report::ChangeRow {
-                phase: phase.clone(),
-                resource_type: c.address.type_.clone(),
-                ..Default::default()
-            });
+            let r =
+                rows.entry((phase.clone(), c.address.type_.to_string())).or_insert_with(|| crate::report::ChangeRow {
+                    phase: phase.clone(),
+                    resource_type: c.address.type_.to_string(),
+                    ..Default::default()
+                });
             match c.actions {
                 Actions::Create => r.create += 1,
                 Actions::Update => r.update += 1,

@@ -22,7 +22,7 @@ impl Check for Deposed {
                 out.push(
                     Finding::new(&code::DEPOSED, format!("{addr} has a deposed object {key}{id}: a create_before_destroy replacement left the old object behind ({})", state_label(s)))
                         .help("find why the old object could not be destroyed (non-empty bucket, dependency, permission), fix it, and let the authorized pipeline apply: the plan deletes the deposed object")
-                        .address(addr, i.address.type_.clone())
+                        .address(addr, i.address.type_.to_string())
                         .cloud_id(cloud_id(i))
                         .identity(s.lineage.clone().unwrap_or_default())
                         .identity(key.clone())

@@ -84,7 +84,7 @@ fn drift(ctx: &Ctx<'_>, m: &super::join::Match<'_>) -> Option<Finding> {
     Some(
         Finding::new(&code::DRIFTED, format!("{addr} ({}) differs from the cloud ({}); the cloud side is from {seen}", r.cloud_id, names.join(", ")))
             .help("find who changed it (audit logs); revert it by applying the authorized configuration, or change the configuration through review")
-            .address(addr, i.address.type_.clone())
+            .address(addr, i.address.type_.to_string())
             .cloud_id(Some(r.cloud_id.clone()))
             .diff(diff)
             .identity(s.lineage.clone().unwrap_or_default())

@@ -17,7 +17,9 @@ pub(crate) fn instance_phase(ctx: &Ctx<'_>, s: &State, i: &Instance) -> Option<u
         Ownership::State => source_phase.is_some_and(|sp| config.phases[sp].name == p.name),
         Ownership::Module(prefix) => {
             let m = &i.address.module;
-            m == prefix || m.starts_with(&format!("{prefix}.")) || m.starts_with(&format!("{prefix}["))
+            m.as_ref() == prefix.as_str()
+                || m.starts_with(&format!("{prefix}."))
+                || m.starts_with(&format!("{prefix}["))
         }
         Ownership::Tag { key, value } => ctx
             .catalog
@@ -203,7 +205,7 @@ impl Check for Governance {
                         format!("{addr} is in phase {}, which does not allow {}", p.name, i.address.type_),
                     )
                     .help("move it to the phase that owns its kind, or extend the phase's `allow` list through review")
-                    .address(addr, i.address.type_.clone())
+                    .address(addr, i.address.type_.to_string())
                     .cloud_id(super::cloud_id(i))
                     .identity(p.name.clone())
                     .at(s.source, i.locator.clone()),

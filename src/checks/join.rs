@@ -63,7 +63,7 @@ fn lookup<'e>(inv: &crate::model::Inventory, catalog: &Catalog, si: usize, ii: u
         }),
         None => inst.attributes.get("arn").and_then(Value::as_str).and_then(|a| inv.find_arn(a)).or_else(|| {
             // The generic inventory may list resources under their Terraform type.
-            let t: Arc<str> = Arc::from(inst.address.type_.as_str());
+            let t: Arc<str> = inst.address.type_.clone();
             inst.id().and_then(|id| inv.find(&t, &crate::model::Key::new(KeyKind::Id, id)))
         }),
     };
@@ -106,7 +106,7 @@ impl<'e> Join<'e> {
             let mi = j.matches.len();
             if m.entry.is_none() {
                 let type_ = &estate.states[m.state].instances[m.instance].address.type_;
-                j.unsupported.entry(type_.clone()).or_insert((0, mi)).0 += 1;
+                j.unsupported.entry(type_.to_string()).or_insert((0, mi)).0 += 1;
             }
             if let Some(r) = m.resource {
                 if j.owner[r].is_none() {

@@ -51,7 +51,7 @@ impl Check for Missing {
             out.push(
                 Finding::new(&code::MISSING, format!("{addr} ({cloud_id}) is in the state but not in {listing}, {what}{region}: deleted outside Terraform"))
                     .help("find who deleted it (audit logs); recreate it through the authorized pipeline, or remove it from the configuration through review")
-                    .address(addr, i.address.type_.clone())
+                    .address(addr, i.address.type_.to_string())
                     .cloud_id(Some(cloud_id))
                     .identity(s.lineage.clone().unwrap_or_default())
                     .at(s.source, i.locator.clone()),

@@ -48,7 +48,7 @@ impl Check for PlanDrift {
                 };
                 let mut f = Finding::new(&code::PLAN_DRIFT, message)
                     .help("find who made the change (audit logs); revert it by applying the authorized configuration, or take the change through review")
-                    .address(addr, c.address.type_.clone())
+                    .address(addr, c.address.type_.to_string())
                     .cloud_id(arn(c))
                     .diff(diff)
                     .identity(what)

@@ -24,7 +24,9 @@ fn owner(ctx: &Ctx<'_>, plan_phase: Option<usize>, c: &Change) -> Option<usize> 
         Ownership::Tag { key, value } => tags.as_ref().is_some_and(|t| t.get(key) == Some(value)),
         Ownership::Module(prefix) => {
             let m = &c.address.module;
-            m == prefix || m.starts_with(&format!("{prefix}.")) || m.starts_with(&format!("{prefix}["))
+            m.as_ref() == prefix.as_str()
+                || m.starts_with(&format!("{prefix}."))
+                || m.starts_with(&format!("{prefix}["))
         }
         Ownership::State => false,
     });
@@ -76,7 +78,7 @@ fn review(ctx: &Ctx<'_>, plan: &Plan, out: &mut Vec<Finding>) {
         let t = c.address.type_.clone();
         let base = |code: &'static crate::code::CodeInfo, msg: String| {
             Finding::new(code, msg)
-                .address(addr.clone(), t.clone())
+                .address(addr.clone(), t.to_string())
                 .identity(name.clone())
                 .at(plan.source, c.locator.clone())
         };

@@ -20,7 +20,7 @@ impl Check for Tainted {
                 out.push(
                     Finding::new(&code::TAINTED, format!("{addr}{id} is tainted: the object exists but its create or provisioning failed half way ({})", state_label(s)))
                         .help("find why the create failed in the apply log, fix the cause, and let the authorized pipeline apply again (it replaces the object); do not `terraform untaint` it away")
-                        .address(addr, i.address.type_.clone())
+                        .address(addr, i.address.type_.to_string())
                         .cloud_id(cloud_id(i))
                         .identity(s.lineage.clone().unwrap_or_default())
                         .identity(i.deposed.clone().unwrap_or_default())

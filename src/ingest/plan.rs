@@ -160,7 +160,13 @@ fn read_changes(
             None => module_of(&c.address, c.mode, &c.type_, &c.name),
         };
         out.push(Change {
-            address: Address { module, mode: c.mode, type_: c.type_, name: c.name, index: c.index },
+            address: Address {
+                module: module.into(),
+                mode: c.mode,
+                type_: c.type_.into(),
+                name: c.name.into(),
+                index: c.index,
+            },
             address_text: c.address,
             previous_address: c.previous_address,
             provider_name: c.provider_name,

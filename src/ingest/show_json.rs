@@ -114,7 +114,7 @@ fn read_module(
     state: &mut State,
 ) -> Result<(), InputError> {
     let m: RawModule<'_> = ctx.parse(raw)?;
-    let module = m.address.unwrap_or_default();
+    let module: std::sync::Arc<str> = m.address.unwrap_or_default().into();
     for (j, rraw) in m.resources.iter().enumerate() {
         let r: RawResource<'_> = ctx.parse(rraw)?;
         let (attributes, tag_maps) = match r.values {
@@ -139,11 +139,11 @@ fn read_module(
             address: Address {
                 module: module.clone(),
                 mode: r.mode,
-                type_: r.type_.into_owned(),
-                name: r.name.into_owned(),
+                type_: r.type_.as_ref().into(),
+                name: r.name.as_ref().into(),
                 index: r.index,
             },
-            provider: r.provider_name.unwrap_or_default(),
+            provider: r.provider_name.unwrap_or_default().into(),
             status,
             deposed: r.deposed_key,
             schema_version: r.schema_version,

@@ -87,7 +87,10 @@ pub(crate) fn parse(ctx: &FileCtx<'_>, top: &TopLevel<'_>, filter: &dyn Attribut
     }
     for (ri, rraw) in resources.into_iter().enumerate() {
         let r: RawResource<'_> = ctx.parse(rraw)?;
-        let module = r.module.as_deref().unwrap_or("").to_owned();
+        let module: std::sync::Arc<str> = std::sync::Arc::from(r.module.as_deref().unwrap_or(""));
+        let provider: std::sync::Arc<str> = std::sync::Arc::from(r.provider.as_ref());
+        let (type_, name): (std::sync::Arc<str>, std::sync::Arc<str>) =
+            (std::sync::Arc::from(r.type_.as_ref()), std::sync::Arc::from(r.name.as_ref()));
         let res_loc = Locator::new(vec![Seg::Key("resources"), Seg::Index(ri as u32)]);
         for (ii, iraw) in r.instances.iter().enumerate() {
             let i: RawInstance<'_> = ctx.parse(iraw)?;
@@ -139,11 +142,11 @@ pub(crate) fn parse(ctx: &FileCtx<'_>, top: &TopLevel<'_>, filter: &dyn Attribut
                 address: Address {
                     module: module.clone(),
                     mode: r.mode,
-                    type_: r.type_.clone().into_owned(),
-                    name: r.name.clone().into_owned(),
+                    type_: type_.clone(),
+                    name: name.clone(),
                     index: i.index_key,
                 },
-                provider: r.provider.clone().into_owned(),
+                provider: provider.clone(),
                 status,
                 deposed: i.deposed,
                 schema_version: i.schema_version,
@@ -272,11 +275,11 @@ impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
 
 /// The members of a resource that its instances need, all read before `instances`.
 struct Head {
-    module: String,
+    module: std::sync::Arc<str>,
     mode: Mode,
-    type_: String,
-    name: String,
-    provider: String,
+    type_: std::sync::Arc<str>,
+    name: std::sync::Arc<str>,
+    provider: std::sync::Arc<str>,
 }
 
 fn duplicate<E: serde::de::Error>(k: &str) -> E {
@@ -311,14 +314,13 @@ impl<'a> Visitor<'a> for ResourceSeed<'_, 'a> {
                         return Err(serde::de::Error::custom("`instances` before the resource's identity"));
                     };
                     let head = Head {
-                        module: module
-                            .as_ref()
-                            .and_then(|m| m.as_ref().map(|t| t.0.clone().into_owned()))
-                            .unwrap_or_default(),
+                        module: std::sync::Arc::from(
+                            module.as_ref().and_then(|m| m.as_ref().map(|t| t.0.as_ref())).unwrap_or(""),
+                        ),
                         mode,
-                        type_: type_.0.clone().into_owned(),
-                        name: name.0.clone().into_owned(),
-                        provider: provider.0.clone().into_owned(),
+                        type_: std::sync::Arc::from(type_.0.as_ref()),
+                        name: std::sync::Arc::from(name.0.as_ref()),
+                        provider: std::sync::Arc::from(provider.0.as_ref()),
                     };
                     m.next_value_seed(InstancesSeed {
                         ctx: self.ctx,

@@ -44,10 +44,10 @@ impl fmt::Display for IndexKey {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Address {
     /// Module instance path (`module.a[0].module.b`), empty for the root module.
-    pub module: String,
+    pub module: std::sync::Arc<str>,
     pub mode: Mode,
-    pub type_: String,
-    pub name: String,
+    pub type_: std::sync::Arc<str>,
+    pub name: std::sync::Arc<str>,
     pub index: Option<IndexKey>,
 }
 
@@ -92,7 +92,7 @@ mod tests {
         };
         assert_eq!(a.to_string(), "module.each[\"a\"].aws_s3_bucket.data[\"raw\"]");
         let d = Address {
-            module: String::new(),
+            module: "".into(),
             mode: Mode::Data,
             type_: "aws_vpc".into(),
             name: "x".into(),

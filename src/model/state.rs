@@ -37,7 +37,7 @@ pub struct Instance {
     pub address: Address,
     /// The provider as written (`provider["registry.terraform.io/hashicorp/aws"].west`,
     /// legacy `provider.aws`, or the bare `provider_name` of `show -json`).
-    pub provider: String,
+    pub provider: std::sync::Arc<str>,
     pub status: Status,
     /// The deposed key, for deposed objects.
     pub deposed: Option<String>,
@@ -80,7 +80,7 @@ impl Instance {
     /// The provider's short name (`aws`), from the provider string or the type prefix.
     pub fn provider_short(&self) -> &str {
         provider_short_name(&self.provider)
-            .unwrap_or_else(|| self.address.type_.split_once('_').map_or(self.address.type_.as_str(), |(p, _)| p))
+            .unwrap_or_else(|| self.address.type_.split_once('_').map_or(&*self.address.type_, |(p, _)| p))
     }
 
     /// The provider's `id` attribute.
@@ -169,13 +169,13 @@ mod tests {
         assert_eq!(maps.keys().collect::<Vec<_>>(), ["tags_all"]);
         let i = Instance {
             address: Address {
-                module: String::new(),
+                module: "".into(),
                 mode: crate::model::Mode::Managed,
                 type_: "aws_instance".into(),
                 name: "web".into(),
                 index: None,
             },
-            provider: String::new(),
+            provider: "".into(),
             status: Status::Ready,
             deposed: None,
             schema_version: None,
