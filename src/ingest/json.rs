@@ -638,8 +638,14 @@ fn select_members<'de, A: MapAccess<'de>>(
     m: &mut A,
     mut first: Option<KeyRef<'de>>,
 ) -> Result<Selected, A::Error> {
+    thread_local! {
+        /// Members are gathered here, then copied into a vector of their exact size: growing a
+        /// fresh vector member by member reallocated it two or three times per instance.
+        static SCRATCH: std::cell::RefCell<Vec<(CompactString, Value)>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
     let keep = filter.for_type(resource_type);
-    let mut out: Vec<(CompactString, Value)> = Vec::new();
+    let mut out = SCRATCH.with(|s| std::mem::take(&mut *s.borrow_mut()));
+    out.clear();
     let mut maps: Vec<(CompactString, crate::model::CompactMap<String>)> = Vec::new();
     loop {
         let k = match first.take() {
@@ -661,7 +667,10 @@ fn select_members<'de, A: MapAccess<'de>>(
             out.push((CompactString::new(&k.0), v));
         }
     }
-    Ok((crate::model::CompactMap::from_unsorted(out), crate::model::CompactMap::from_unsorted(maps)))
+    #[expect(clippy::drain_collect, reason = "a copy of exactly the members; the scratch keeps its room")]
+    let attributes = crate::model::CompactMap::from_unsorted(out.drain(..).collect());
+    SCRATCH.with(|s| *s.borrow_mut() = out);
+    Ok((attributes, crate::model::CompactMap::from_unsorted(maps)))
 }
 
 /// A tag or label map read straight into compact form when every value is a string (no

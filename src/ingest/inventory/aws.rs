@@ -81,10 +81,26 @@ impl Tags {
 }
 
 /// The pairs as a map (the last of a repeated key wins, as in a `BTreeMap`), without AWS's own
-/// `aws:` tags. Built straight from the pairs: tags are read by the million.
-fn without_system_tags(mut pairs: Vec<(CompactString, String)>) -> Tags {
+/// `aws:` tags, in a vector of its exact size. Built straight from the pairs: tags are read by
+/// the million.
+#[expect(clippy::drain_collect, reason = "a copy of exactly the pairs; the scratch keeps its room")]
+fn without_system_tags(pairs: &mut Vec<(CompactString, String)>) -> Tags {
     pairs.retain(|(k, _)| !k.starts_with("aws:"));
-    Tags::Read(Some(CompactMap::from_unsorted(pairs)))
+    Tags::Read(Some(CompactMap::from_unsorted(pairs.drain(..).collect())))
+}
+
+thread_local! {
+    /// Where a record's tags are gathered before [`without_system_tags`] copies them out.
+    static TAG_SCRATCH: std::cell::RefCell<Vec<(CompactString, String)>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Runs `f` with this thread's tag scratch vector, empty.
+fn with_tag_scratch<R>(f: impl FnOnce(&mut Vec<(CompactString, String)>) -> R) -> R {
+    let mut v = TAG_SCRATCH.with(|s| std::mem::take(&mut *s.borrow_mut()));
+    v.clear();
+    let r = f(&mut v);
+    TAG_SCRATCH.with(|s| *s.borrow_mut() = v);
+    r
 }
 
 impl<'de> Deserialize<'de> for Tags {
@@ -98,22 +114,24 @@ impl<'de> Deserialize<'de> for Tags {
             skip_other_values!(Tags::Read(None));
             null_is!(Tags::Read(Some(CompactMap::new())));
             fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut s: A) -> Result<Self::Value, A::Error> {
-                let mut out = Vec::with_capacity(s.size_hint().unwrap_or(8).min(64));
-                while let Some(item) = s.next_element::<TagItem<'de>>()? {
-                    if let Some(pair) = item.pair() {
-                        out.push(pair);
+                with_tag_scratch(|out| {
+                    while let Some(item) = s.next_element::<TagItem<'de>>()? {
+                        if let Some(pair) = item.pair() {
+                            out.push(pair);
+                        }
                     }
-                }
-                Ok(without_system_tags(out))
+                    Ok(without_system_tags(out))
+                })
             }
             fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Self::Value, A::Error> {
-                let mut out = Vec::new();
-                while let Some((k, v)) = m.next_entry::<KeyRef<'de>, Field<'de>>()? {
-                    if let Some(v) = v.text() {
-                        out.push((CompactString::new(&k.0), v));
+                with_tag_scratch(|out| {
+                    while let Some((k, v)) = m.next_entry::<KeyRef<'de>, Field<'de>>()? {
+                        if let Some(v) = v.text() {
+                            out.push((CompactString::new(&k.0), v));
+                        }
                     }
-                }
-                Ok(without_system_tags(out))
+                    Ok(without_system_tags(out))
+                })
             }
         }
         d.deserialize_any(V)
