@@ -360,10 +360,13 @@ fn run_scan(args: ScanArgs) -> i32 {
         backends: args.backends,
         backend_configs: args.backend_configs,
     };
-    let mut outcome = scan(&opts);
-    let code = emit(&args.output, &mut outcome);
-    // The process ends now: the OS takes the model back at once, where dropping it costs
-    // seconds of free() on a large estate.
+    emit_and_end(&args.output, scan(&opts))
+}
+
+/// [`emit`], then the model is left to the OS: the process ends now and takes it back at once,
+/// where dropping it costs seconds of `free()` on a large estate.
+fn emit_and_end(out: &OutputArgs, mut outcome: crate::scan::Outcome) -> i32 {
+    let code = emit(out, &mut outcome);
     std::mem::forget(outcome);
     code
 }
@@ -387,7 +390,7 @@ fn run_clean_account(args: CleanAccountArgs) -> i32 {
         mode,
         ..ScanOptions::default()
     };
-    emit(&args.output, &mut scan(&opts))
+    emit_and_end(&args.output, scan(&opts))
 }
 
 fn run_review_plan(args: ReviewPlanArgs) -> i32 {
@@ -400,7 +403,7 @@ fn run_review_plan(args: ReviewPlanArgs) -> i32 {
         mode,
         ..ScanOptions::default()
     };
-    emit(&args.output, &mut scan(&opts))
+    emit_and_end(&args.output, scan(&opts))
 }
 
 fn run_verify(args: VerifyArgs) -> i32 {
@@ -412,7 +415,7 @@ fn run_verify(args: VerifyArgs) -> i32 {
         mode: Mode::Verify,
         ..ScanOptions::default()
     };
-    emit(&args.output, &mut scan(&opts))
+    emit_and_end(&args.output, scan(&opts))
 }
 
 fn run_lock(args: &LockArgs) -> i32 {

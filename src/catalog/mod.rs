@@ -20,7 +20,7 @@ pub mod normalize;
 
 use std::sync::{Arc, OnceLock};
 
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -100,6 +100,8 @@ pub struct Entry {
     pub note: Option<String>,
     /// The attributes this entry reads from state, sorted ([`Entry::wants`]).
     wanted: Box<[String]>,
+    /// The same, to look up (the parsers' attribute filter).
+    wanted_set: FxHashSet<String>,
 }
 
 /// The whole catalog.
@@ -110,8 +112,8 @@ pub struct Catalog {
     by_cloud_type: FxHashMap<Arc<str>, Vec<Arc<Entry>>>,
     /// (service, resource prefix, cloud type), longest prefix first.
     arn_rules: Vec<(String, String, Arc<str>)>,
-    /// What is kept of types without an entry: [`ALWAYS_KEPT`], sorted.
-    always_kept: Box<[String]>,
+    /// What is kept of types without an entry: [`ALWAYS_KEPT`].
+    always_kept: FxHashSet<String>,
 }
 
 const FILES: &[(&str, &str)] = &[
@@ -184,8 +186,10 @@ impl Catalog {
                     tags_attr: f.tags_attr.clone(),
                     note: r.note,
                     wanted: Box::default(),
+                    wanted_set: FxHashSet::default(),
                 };
                 entry.wanted = entry.wanted_attributes();
+                entry.wanted_set = entry.wanted.iter().cloned().collect();
                 let entry = Arc::new(entry);
                 if c.by_terraform.insert(r.terraform.clone(), entry.clone()).is_some() {
                     return Err(err(format!("{} is listed twice", r.terraform)));
@@ -198,9 +202,7 @@ impl Catalog {
                 c.entries.push(entry);
             }
         }
-        let mut always: Vec<String> = ALWAYS_KEPT.iter().map(|a| (*a).to_owned()).collect();
-        always.sort();
-        c.always_kept = always.into_boxed_slice();
+        c.always_kept = ALWAYS_KEPT.iter().map(|a| (*a).to_owned()).collect();
         c.arn_rules.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then_with(|| a.cmp(b)));
         c.arn_rules.dedup_by(|a, b| a.0 == b.0 && a.1 == b.1);
         Ok(c)
@@ -379,7 +381,7 @@ impl AttributeFilter for Catalog {
     }
 
     fn for_type<'s>(&'s self, resource_type: &'s str) -> TypeFilter<'s> {
-        TypeFilter::Listed(self.by_terraform.get(resource_type).map_or(&self.always_kept, |e| &e.wanted))
+        TypeFilter::Listed(self.by_terraform.get(resource_type).map_or(&self.always_kept, |e| &e.wanted_set))
     }
 }
 

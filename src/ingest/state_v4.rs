@@ -235,7 +235,11 @@ impl<'a> Visitor<'a> for ResourcesSeed<'_, 'a> {
         f.write_str("an array of resources")
     }
     fn visit_seq<A: SeqAccess<'a>>(self, mut s: A) -> Result<Streamed, A::Error> {
-        let mut out = Streamed { instances: Vec::new(), secrets: Vec::new() };
+        // Room for one instance per 512 bytes of text, fewer than terraform ever writes one in:
+        // room never written to costs no memory, while growing by doubling copies every
+        // instance and takes fresh pages at each step.
+        let room = (self.ctx.text.len() / 512).clamp(16, 1 << 22);
+        let mut out = Streamed { instances: Vec::with_capacity(room), secrets: Vec::new() };
         let mut ri = 0u32;
         while s.next_element_seed(ResourceSeed { ctx: self.ctx, filter: self.filter, ri, out: &mut out })?.is_some() {
             ri += 1;

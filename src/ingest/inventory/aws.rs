@@ -508,26 +508,61 @@ pub(crate) fn record_kind(key: &str) -> Option<RecordKind> {
 
 /// Reads an array member into typed records (`null`: none; anything else but an array is an
 /// error, and the caller reads the file plainly).
-pub(crate) struct RecordsSeed(pub(crate) RecordKind);
+/// The records of a listing as they stream by; `.1` is how many to make room for at once (see
+/// [`record_room`]).
+pub(crate) struct RecordsSeed(pub(crate) RecordKind, pub(crate) usize);
+
+/// Room for the records of a text of `len` bytes: one per 128 bytes, which no listing's
+/// records are smaller than. Room never written to costs no memory, while a vector grown by
+/// doubling copies its records and takes fresh pages at every step.
+pub(crate) fn record_room(len: usize) -> usize {
+    (len / 128).clamp(16, 1 << 22)
+}
 
 impl<'de> DeserializeSeed<'de> for RecordsSeed {
     type Value = Records<'de>;
     fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        fn list<'de, T: Deserialize<'de> + Default, D: serde::Deserializer<'de>>(
+        /// An array (or `null`: none) read into a vector with `room` made up front.
+        struct List<T>(usize, std::marker::PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for List<T> {
+            type Value = Vec<T>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an array of records")
+            }
+            fn visit_unit<E>(self) -> Result<Vec<T>, E> {
+                Ok(Vec::new())
+            }
+            fn visit_none<E>(self) -> Result<Vec<T>, E> {
+                Ok(Vec::new())
+            }
+            fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<Vec<T>, D::Error> {
+                d.deserialize_seq(self)
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut s: A) -> Result<Vec<T>, A::Error> {
+                let mut out = Vec::with_capacity(self.0);
+                while let Some(x) = s.next_element()? {
+                    out.push(x);
+                }
+                Ok(out)
+            }
+        }
+        let room = self.1;
+        fn read<'de, T: Deserialize<'de> + Default, D: serde::Deserializer<'de>>(
             d: D,
+            room: usize,
         ) -> Result<Vec<Located<T>>, D::Error> {
-            Ok(Option::<Vec<Located<T>>>::deserialize(d)?.unwrap_or_default())
+            d.deserialize_option(List::<Located<T>>(room, std::marker::PhantomData))
         }
         Ok(match self.0 {
-            RecordKind::Tagging => Records::Tagging(list(d)?),
-            RecordKind::Discovered => Records::Discovered(list(d)?),
-            RecordKind::AggregateDiscovered => Records::AggregateDiscovered(list(d)?),
-            RecordKind::Items => Records::Items(list(d)?),
-            RecordKind::Ec2 => Records::Ec2(list(d)?),
-            RecordKind::Reservations => Records::Reservations(list(d)?),
-            RecordKind::Iam => Records::Iam(list(d)?),
-            RecordKind::Buckets => Records::Buckets(list(d)?),
-            RecordKind::Arns => Records::Arns(list(d)?),
+            RecordKind::Tagging => Records::Tagging(read(d, room)?),
+            RecordKind::Discovered => Records::Discovered(read(d, room)?),
+            RecordKind::AggregateDiscovered => Records::AggregateDiscovered(read(d, room)?),
+            RecordKind::Items => Records::Items(read(d, room)?),
+            RecordKind::Ec2 => Records::Ec2(read(d, room)?),
+            RecordKind::Reservations => Records::Reservations(read(d, room)?),
+            RecordKind::Iam => Records::Iam(read(d, room)?),
+            RecordKind::Buckets => Records::Buckets(read(d, room)?),
+            RecordKind::Arns => Records::Arns(read(d, room)?),
         })
     }
 }
