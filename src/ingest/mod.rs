@@ -279,7 +279,7 @@ pub fn load(
     if rayon::current_thread_index().is_some() {
         // Called from a worker of the pool, which `broadcast` would wait for: one at a time.
         for id in ids {
-            let r = parse_source_with(id, estate.sources.get(id), catalog, audit);
+            let r = parse_source_with(id, estate.sources.get(id), catalog, audit).map(with_account);
             progress();
             apply(estate, r, &mut errors);
         }
@@ -296,7 +296,7 @@ pub fn load(
                     let tx = tx.clone();
                     while let Some(&i) = queue.get(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed)) {
                         let id = ids[i];
-                        let r = parse_source_with(id, sources.get(id), catalog, audit);
+                        let r = parse_source_with(id, sources.get(id), catalog, audit).map(with_account);
                         progress();
                         if tx.send((i, r)).is_err() {
                             break;
@@ -331,6 +331,18 @@ fn schedule(estimates: &[u64]) -> Vec<usize> {
     queue.sort_by(|&a, &b| estimates[b].cmp(&estimates[a]).then(a.cmp(&b)));
     queue.extend((0..estimates.len()).filter(|i| !big(i)));
     queue
+}
+
+/// A state with its account counted ([`crate::model::State::account`]), by the worker that read
+/// it.
+fn with_account(p: Parsed) -> Parsed {
+    match p {
+        Parsed::State(mut s) => {
+            s.account = crate::report::account::state_account(&s);
+            Parsed::State(s)
+        }
+        other => other,
+    }
 }
 
 /// Puts one parsed source into the estate (sources are applied in their order).

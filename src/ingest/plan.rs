@@ -139,6 +139,7 @@ fn empty_state(ctx: &FileCtx<'_>, format: StateFormat) -> State {
         errored_file: false,
         instances: Vec::new(),
         secrets: Vec::new(),
+        account: None,
     }
 }
 

@@ -68,6 +68,7 @@ pub(crate) fn parse_state(
         errored_file: false,
         instances: Vec::new(),
         secrets: Vec::new(),
+        account: None,
     };
     if let Some(values) = top.get("values") {
         read_values(ctx, values, &Locator::new(vec![Seg::Key("values")]), filter, &mut state)?;

@@ -170,6 +170,7 @@ pub(crate) fn parse(ctx: &FileCtx<'_>, top: &TopLevel<'_>, filter: &dyn Attribut
         errored_file: false,
         instances,
         secrets,
+        account: None,
     })
 }
 

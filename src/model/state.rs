@@ -74,6 +74,10 @@ pub struct State {
     /// String values that must never be printed: sensitive attribute leaves and sensitive
     /// outputs, as they appear in the file (JSON-encoded), used to mask source snippets.
     pub secrets: Vec<String>,
+    /// The account most of its resources name (ties: the smallest id), counted when the state
+    /// is read, while its instances are still in the cache: findings without an account of
+    /// their own take it.
+    pub account: Option<String>,
 }
 
 impl Instance {

@@ -189,6 +189,23 @@ pub fn of_cloud_id(id: &str) -> Option<&str> {
     found.filter(|a| !a.is_empty() && !a.starts_with('<') && *a != "aws" && *a != "-")
 }
 
+/// The account most of a state's resources name (by their `arn`, `self_link` or `id`; ties: the
+/// smallest id): [`State::account`](crate::model::State::account).
+pub fn state_account(s: &crate::model::State) -> Option<String> {
+    // Ties go to the smallest id whatever the map's order: the comparison is total.
+    let mut counts: FxHashMap<&str, usize> = FxHashMap::default();
+    for i in &s.instances {
+        for key in ["arn", "self_link", "id"] {
+            if let Some(a) = i.attributes.get(key).and_then(Value::as_str).and_then(of_cloud_id) {
+                *counts.entry(a).or_default() += 1;
+                break;
+            }
+        }
+    }
+    let (a, _) = counts.iter().max_by(|x, y| x.1.cmp(y.1).then(y.0.cmp(x.0)))?;
+    Some((*a).to_owned())
+}
+
 /// Sets each finding's `account` and `account_name` and counts findings by account in the
 /// summary.
 pub fn annotate(outcome: &mut crate::scan::Outcome, map: &AccountMap) {
@@ -227,25 +244,12 @@ pub fn annotate(outcome: &mut crate::scan::Outcome, map: &AccountMap) {
         // The last resource of an id wins, as when the map was filled in order.
         found.into_iter().collect()
     };
-    // Each state's account: the one most of its resources name (ties: the smallest id).
+    // Each state's account, counted when it was read.
     let by_source: FxHashMap<SourceId, String> = estate
         .states
-        .par_iter()
+        .iter()
         .filter(|s| need_sources.contains(&s.source))
-        .filter_map(|s| {
-            // Ties go to the smallest id whatever the map's order: the comparison is total.
-            let mut counts: FxHashMap<&str, usize> = FxHashMap::default();
-            for i in &s.instances {
-                for key in ["arn", "self_link", "id"] {
-                    if let Some(a) = i.attributes.get(key).and_then(Value::as_str).and_then(of_cloud_id) {
-                        *counts.entry(a).or_default() += 1;
-                        break;
-                    }
-                }
-            }
-            let (a, _) = counts.iter().max_by(|x, y| x.1.cmp(y.1).then(y.0.cmp(x.0)))?;
-            Some((s.source, (*a).to_owned()))
-        })
+        .filter_map(|s| Some((s.source, s.account.clone()?)))
         .collect();
     // The account each judged audit record was made in.
     let by_event: FxHashMap<&str, &str> = estate
